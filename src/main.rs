@@ -1,0 +1,94 @@
+//! `lab`: parse the command line, pick the lab and role, run it, and turn an error
+//! into a sentence and an exit code: 0 done, 1 runtime error, 2 usage error.
+//!
+//! The socket code lives in `src/labs/`, one complete program per lab.
+
+mod cli;
+mod hint;
+mod labs;
+mod menu;
+mod net;
+mod term;
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use clap::{ArgMatches, FromArgMatches};
+
+use crate::labs::Lab;
+
+fn main() -> ExitCode {
+    // A usage error (unknown lab, bad option) is printed by clap, which exits with 2.
+    let matches = cli::command().get_matches();
+    match run(&matches) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {}", explain(&err));
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run(matches: &ArgMatches) -> anyhow::Result<()> {
+    let cli = cli::Cli::from_arg_matches(matches)?;
+    if cli.no_color {
+        colored::control::set_override(false);
+    }
+    let mut out = io::stdout().lock();
+    match matches.subcommand() {
+        None if menu::available() => {
+            drop(out);
+            run_from_menu(None, cli.no_color)
+        }
+        None => printed(menu::print_list_and_how_to_start(&mut out)),
+        Some(("list", _)) => printed(menu::print_list(&mut out)),
+        Some((name, lab_matches)) => {
+            let lab = labs::find(name).expect("clap only accepts registered labs");
+            match lab_matches.subcommand() {
+                None if menu::available() => {
+                    drop(out);
+                    run_from_menu(Some(lab), cli.no_color)
+                }
+                None => printed(menu::print_summary(lab, &mut out)),
+                Some(("guide", _)) => printed(menu::print_guide(lab, &mut out)),
+                Some((_, _)) => {
+                    drop(out);
+                    (lab.run)(lab, lab_matches)
+                }
+            }
+        }
+    }
+}
+
+/// The menu gives back the command line the student chose; parse and run it.
+fn run_from_menu(start: Option<&'static Lab>, no_color: bool) -> anyhow::Result<()> {
+    let Some(mut argv) = menu::choose(start)? else {
+        return Ok(());
+    };
+    if no_color {
+        argv.push("--no-color".to_string());
+    }
+    let matches = cli::command().try_get_matches_from(argv)?;
+    io::stdout().flush()?;
+    run(&matches)
+}
+
+/// The error as a sentence. Socket errors a lab did not explain itself are put into
+/// words by `hint::describe`, so no bare `os error 104` reaches a student.
+fn explain(err: &anyhow::Error) -> String {
+    err.chain()
+        .map(|cause| match cause.downcast_ref::<io::Error>() {
+            Some(io_err) => hint::describe(io_err),
+            None => cause.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(": ")
+}
+
+/// `lab list | head -1`: the reader left early. That is a normal end, not an error.
+fn printed(result: io::Result<()>) -> anyhow::Result<()> {
+    match result {
+        Err(err) if err.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
+}

@@ -1,0 +1,99 @@
+//! The two network chores every lab does the same way: turning `--host` and `--port`
+//! into addresses, and announcing `listening on HOST:PORT (tcp|udp)`.
+//!
+//! Neither hides a socket call: `resolve` is Python's `getaddrinfo`, and the labs
+//! create, bind and listen on their sockets themselves.
+
+use std::net::{SocketAddr, ToSocketAddrs};
+
+use clap::Args;
+
+use crate::hint;
+use crate::labs::Protocol;
+use crate::term::say;
+
+/// `--host` and `--port`, shared by every role that opens a socket.
+#[derive(Args, Debug, Clone)]
+pub struct Endpoint {
+    /// Host to listen on (server) or connect to (client): a name, an IPv4 address or an
+    /// IPv6 address such as ::1. 0.0.0.0 lets other machines connect.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+
+    /// Port number. 0 asks the operating system for any free port (the server prints
+    /// the one it got). Default: the lab's port, see `lab list`.
+    #[arg(long)]
+    pub port: u16,
+}
+
+impl Endpoint {
+    /// Every address `--host` stands for, IPv4 first (like Python's
+    /// `socket.getaddrinfo(host, port)`). `localhost` may give both 127.0.0.1 and ::1.
+    pub fn resolve(&self) -> anyhow::Result<Vec<SocketAddr>> {
+        // Brackets are how IPv6 addresses appear in URLs; accept them here too.
+        let host = self.host.trim_start_matches('[').trim_end_matches(']');
+        let mut addrs: Vec<SocketAddr> = match (host, self.port).to_socket_addrs() {
+            Ok(found) => found.collect(),
+            Err(err) => return Err(hint::resolve_failed(&self.host, Some(err))),
+        };
+        if addrs.is_empty() {
+            return Err(hint::resolve_failed(&self.host, None));
+        }
+        addrs.sort_by_key(|a| a.is_ipv6());
+        Ok(addrs)
+    }
+
+    /// The first address `--host` stands for: where a server binds.
+    pub fn resolve_one(&self) -> anyhow::Result<SocketAddr> {
+        // resolve() never returns an empty list.
+        Ok(self.resolve()?[0])
+    }
+}
+
+/// Prints `listening on 127.0.0.1:6666 (tcp)` with the port the OS really gave, so a
+/// student (or a test) started with `--port 0` learns the port. On 0.0.0.0 or `::`
+/// also warns, on stderr, that other machines can now reach the server.
+pub fn announce_listening(local: SocketAddr, protocol: Protocol) {
+    say!("listening on {local} ({protocol})");
+    if local.ip().is_unspecified() {
+        eprintln!(
+            "warning: listening on every network interface ({}): other machines on your \
+             network can now connect to this server. Use --host 127.0.0.1 to keep it private.",
+            local.ip()
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn endpoint(host: &str) -> Endpoint {
+        Endpoint {
+            host: host.to_string(),
+            port: 6666,
+        }
+    }
+
+    #[test]
+    fn ipv4_and_ipv6_literals_resolve_to_themselves() {
+        assert_eq!(
+            endpoint("127.0.0.1").resolve_one().unwrap().to_string(),
+            "127.0.0.1:6666"
+        );
+        assert_eq!(
+            endpoint("::1").resolve_one().unwrap().to_string(),
+            "[::1]:6666"
+        );
+        assert_eq!(
+            endpoint("[::1]").resolve_one().unwrap().to_string(),
+            "[::1]:6666"
+        );
+    }
+
+    #[test]
+    fn a_host_that_does_not_resolve_gets_a_sentence() {
+        let err = endpoint("no-such-host.invalid").resolve().unwrap_err();
+        assert!(err.to_string().contains("could not find the host"), "{err}");
+    }
+}

@@ -1,0 +1,226 @@
+//! The terminal side every lab shares: printing a peer's bytes safely, a colour per
+//! peer, printing a line without panicking when stdout is closed, and reading the
+//! user's lines from stdin.
+//!
+//! Nothing here touches a socket. The labs do that themselves, in plain sight.
+
+use std::fmt;
+use std::io::{self, BufRead, IsTerminal, Write};
+
+use colored::{Color, ColoredString, Colorize};
+
+/// `println!` that ends the program quietly when stdout has been closed
+/// (`lab 1 server | head -3`), instead of panicking with "failed printing to stdout".
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::term::say_line(format_args!($($arg)*))
+    };
+}
+pub(crate) use say;
+
+/// Writes one line to stdout (what `say!` expands to). One `writeln!` on the locked
+/// stdout, so lines printed by different threads never mix mid-line.
+pub fn say_line(args: fmt::Arguments) {
+    let mut out = io::stdout().lock();
+    if let Err(err) = writeln!(out, "{args}").and_then(|()| out.flush()) {
+        if err.kind() == io::ErrorKind::BrokenPipe {
+            // Whoever read our output has gone (`| head`). That is a normal end.
+            std::process::exit(0);
+        }
+        // Any other failure to write to the terminal: nothing sensible to print it to.
+        std::process::exit(1);
+    }
+}
+
+/// Writes `text` (no newline) and flushes: for prompts like `>>> `.
+pub fn prompt(text: &str) {
+    let mut out = io::stdout().lock();
+    // A prompt that cannot be written is not worth stopping for.
+    let _ = write!(out, "{text}").and_then(|()| out.flush());
+}
+
+/// True when a person is typing at stdin (not a pipe or a file).
+pub fn stdin_is_terminal() -> bool {
+    io::stdin().is_terminal()
+}
+
+/// Makes bytes from a peer safe to print on a terminal.
+///
+/// Anything a peer sends is untrusted. Printed raw, `ESC [ 2 J` clears the screen,
+/// `ESC ] ...` can rename the window, BEL rings the bell, and a carriage return lets
+/// one line pretend to be another. So:
+/// - printable characters (Chinese included) are kept as they are;
+/// - control characters are shown as escapes: `\n`, `\r`, `\t`, `\e` (ESC), `\x07`;
+/// - C1 controls and the Unicode direction overrides are shown as `\u{..}`;
+/// - bytes that are not valid UTF-8 are shown as `\xNN`.
+pub fn safe(bytes: &[u8]) -> String {
+    let mut shown = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            push_safe_char(&mut shown, c);
+        }
+        for b in chunk.invalid() {
+            shown.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    shown
+}
+
+/// [`safe`] for text that is already a `String` (for example a decoded message).
+pub fn safe_str(text: &str) -> String {
+    safe(text.as_bytes())
+}
+
+/// [`safe`], cut to at most `max_chars` characters with a note of what was left out,
+/// so a 1 MiB message prints as one readable line.
+pub fn preview(bytes: &[u8], max_chars: usize) -> String {
+    let shown = safe(bytes);
+    let total = shown.chars().count();
+    if total <= max_chars {
+        return shown;
+    }
+    let cut: String = shown.chars().take(max_chars).collect();
+    format!("{cut}… (+{} more)", total - max_chars)
+}
+
+fn push_safe_char(shown: &mut String, c: char) {
+    match c {
+        '\n' => shown.push_str("\\n"),
+        '\r' => shown.push_str("\\r"),
+        '\t' => shown.push_str("\\t"),
+        '\x1b' => shown.push_str("\\e"),
+        '\\' => shown.push_str("\\\\"),
+        c if c.is_control() => {
+            let code = c as u32;
+            if code < 0x80 {
+                shown.push_str(&format!("\\x{code:02x}"));
+            } else {
+                shown.push_str(&format!("\\u{{{code:x}}}"));
+            }
+        }
+        // Bidirectional overrides and isolates reorder what is printed after them.
+        '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => {
+            shown.push_str(&format!("\\u{{{:x}}}", c as u32));
+        }
+        c => shown.push(c),
+    }
+}
+
+/// The colours peers are told apart by, in the order they are handed out.
+const PEER_COLORS: [Color; 6] = [
+    Color::Cyan,
+    Color::Yellow,
+    Color::Magenta,
+    Color::Green,
+    Color::Blue,
+    Color::Red,
+];
+
+/// The colour of the `n`th peer (0, 1, 2, ...), cycling through a small palette.
+pub fn peer_color(n: usize) -> Color {
+    PEER_COLORS[n % PEER_COLORS.len()]
+}
+
+/// `text` in the `n`th peer's colour. With colours off (`--no-color`, `NO_COLOR`, or
+/// not a terminal) it is plain text: colour never carries meaning on its own.
+pub fn paint(text: &str, n: usize) -> ColoredString {
+    text.color(peer_color(n))
+}
+
+/// The lines a person types (or a script pipes in), one input per line.
+pub struct Lines {
+    stdin: io::StdinLock<'static>,
+    interactive: bool,
+}
+
+impl Lines {
+    pub fn from_stdin() -> Lines {
+        Lines {
+            stdin: io::stdin().lock(),
+            interactive: stdin_is_terminal(),
+        }
+    }
+
+    /// True when a person is typing (so prompts and pauses make sense).
+    pub fn interactive(&self) -> bool {
+        self.interactive
+    }
+
+    /// Shows `prompt` (on a terminal only) and reads one line without its `\r\n`.
+    /// `None` at the end of input (Ctrl-D, or the end of a piped file).
+    ///
+    /// Bytes that are not UTF-8 (a terminal set to another encoding) become U+FFFD
+    /// rather than an error: a typo must never end a lab.
+    pub fn read(&mut self, prompt_text: &str) -> Option<String> {
+        if self.interactive && !prompt_text.is_empty() {
+            prompt(prompt_text);
+        }
+        let mut raw = Vec::new();
+        match self.stdin.read_until(b'\n', &mut raw) {
+            Ok(0) | Err(_) => None,
+            Ok(_) => {
+                while raw.last() == Some(&b'\n') || raw.last() == Some(&b'\r') {
+                    raw.pop();
+                }
+                Some(String::from_utf8_lossy(&raw).into_owned())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn printable_text_and_chinese_are_kept() {
+        assert_eq!(safe("hello 尹哲".as_bytes()), "hello 尹哲");
+    }
+
+    #[test]
+    fn escape_sequences_never_reach_the_terminal_raw() {
+        let shown = safe(b"\x1b[2J\x1b]0;pwned\x07bye");
+        assert_eq!(shown, "\\e[2J\\e]0;pwned\\x07bye");
+        assert!(!shown.contains('\x1b'));
+        assert!(!shown.contains('\x07'));
+    }
+
+    #[test]
+    fn newlines_tabs_and_carriage_returns_are_shown_as_escapes() {
+        assert_eq!(safe(b"a\r\nb\tc"), "a\\r\\nb\\tc");
+    }
+
+    #[test]
+    fn invalid_utf8_is_shown_as_hex_bytes() {
+        // GBK for 你好 is not UTF-8.
+        assert_eq!(safe(b"\xc4\xe3\xba\xc3"), "\\xc4\\xe3\\xba\\xc3");
+    }
+
+    #[test]
+    fn a_character_cut_in_half_shows_its_bytes() {
+        // 尹 is e5 b0 b9 in UTF-8; the first two bytes alone are not a character.
+        assert_eq!(safe(b"\xe5\xb0"), "\\xe5\\xb0");
+    }
+
+    #[test]
+    fn c1_controls_and_direction_overrides_are_escaped() {
+        assert_eq!(safe_str("a\u{9b}b\u{202e}c"), "a\\u{9b}b\\u{202e}c");
+    }
+
+    #[test]
+    fn a_backslash_is_doubled_so_escapes_stay_unambiguous() {
+        assert_eq!(safe(b"\\x1b"), "\\\\x1b");
+    }
+
+    #[test]
+    fn a_long_preview_is_cut_and_says_how_much_more_there_was() {
+        assert_eq!(preview(b"abcdefghij", 4), "abcd… (+6 more)");
+        assert_eq!(preview(b"abc", 4), "abc");
+    }
+
+    #[test]
+    fn peer_colours_cycle() {
+        assert_eq!(peer_color(0), peer_color(PEER_COLORS.len()));
+        assert_ne!(peer_color(0), peer_color(1));
+    }
+}
