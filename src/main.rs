@@ -18,8 +18,10 @@ use clap::{ArgMatches, FromArgMatches};
 use crate::labs::Lab;
 
 fn main() -> ExitCode {
-    // A usage error (unknown lab, bad option) is printed by clap, which exits with 2.
-    let matches = cli::command().get_matches();
+    let matches = match cli::command().try_get_matches() {
+        Ok(matches) => matches,
+        Err(err) => return usage_error(err),
+    };
     match run(&matches) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
@@ -27,6 +29,18 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// A usage error (unknown lab or role, bad option): clap's message, a pointer to
+/// `lab list`, and exit code 2. (`--help` and `--version` also arrive here, exit 0.)
+fn usage_error(err: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if err.kind() == ErrorKind::InvalidSubcommand {
+        let _ = err.print();
+        eprintln!("tip: `lab list` shows the labs; `lab N` shows lab N's roles.");
+        return ExitCode::from(2);
+    }
+    err.exit()
 }
 
 fn run(matches: &ArgMatches) -> anyhow::Result<()> {

@@ -1,13 +1,176 @@
-//! The command line itself: listing, guides, aliases, usage errors, error sentences.
+//! The command line itself: the list, guides, aliases, usage errors (exit 2), and
+//! runtime errors as sentences (exit 1).
 
 mod common;
 
-use common::{lab_cmd, parse_port};
+use common::{lab_cmd, parse_port, Lab};
 use predicates::prelude::*;
 
 #[test]
+fn lab_list_shows_every_lab_with_number_slug_and_port() {
+    lab_cmd(&["list"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("echo"))
+        .stdout(predicate::str::contains("6666/tcp"))
+        .stdout(predicate::str::contains("server, client"));
+}
+
+#[test]
+fn lab_without_a_terminal_prints_the_list_and_how_to_start_a_lab() {
+    lab_cmd(&[])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("6666/tcp"))
+        .stdout(predicate::str::contains("`lab 1 server`"));
+}
+
+#[test]
+fn lab_n_without_a_terminal_prints_the_lab_summary_and_its_roles() {
+    lab_cmd(&["1"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Lab 1 — echo"))
+        .stdout(predicate::str::contains("lab 1 server"))
+        .stdout(predicate::str::contains("lab 1 guide"));
+}
+
+#[test]
+fn a_lab_is_named_by_number_or_by_slug() {
+    let by_number = lab_cmd(&["1", "guide"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let by_slug = lab_cmd(&["echo", "guide"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    assert_eq!(by_number, by_slug);
+    assert!(String::from_utf8_lossy(&by_slug).starts_with("# Lab 1 — echo"));
+}
+
+#[test]
+fn a_closed_stdout_ends_quietly_without_a_broken_pipe_panic() {
+    // `lab 1 guide | head -1`: the reader leaves after one line.
+    let mut child = std::process::Command::new(common::lab_binary())
+        .args(["1", "guide"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // closed before the guide is written
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{:?}", out.status);
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+}
+
+#[test]
+fn an_unknown_lab_is_a_usage_error_with_exit_code_2() {
+    lab_cmd(&["99", "server"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("99"))
+        .stderr(predicate::str::contains("lab list"));
+}
+
+#[test]
+fn an_unknown_role_or_option_is_a_usage_error_with_exit_code_2() {
+    lab_cmd(&["1", "serve"]).assert().code(2);
+    lab_cmd(&["1", "server", "--port", "not-a-port"])
+        .assert()
+        .code(2);
+    lab_cmd(&["1", "server", "--port", "70000"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn help_and_version_exit_0() {
+    lab_cmd(&["--help"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("list"));
+    lab_cmd(&["1", "server", "--help"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("--backlog"))
+        .stdout(predicate::str::contains("[default: 6666]"));
+    lab_cmd(&["--version"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(env!("CARGO_PKG_VERSION")));
+}
+
+#[test]
+fn client_before_server_exits_1_and_says_which_server_to_start() {
+    // A port that was free a moment ago: bind, note it, close.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    lab_cmd(&["1", "client", "--port", &port.to_string()])
+        .write_stdin("hello\n")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(format!(
+            "nothing is listening on 127.0.0.1:{port}"
+        )))
+        .stderr(predicate::str::contains("`lab 1 server`"))
+        .stderr(predicate::str::contains("panicked").not());
+}
+
+#[test]
+fn a_second_server_on_the_same_port_names_the_port_and_the_fix() {
+    let (_first, port) = Lab::server("1", &[]);
+    lab_cmd(&["1", "server", "--port", &port.to_string()])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(format!(
+            "port {port} (tcp) is already in use"
+        )))
+        .stderr(predicate::str::contains("--port 0"));
+}
+
+#[test]
+#[cfg(unix)]
+fn a_port_below_1024_explains_privileged_ports_when_not_root() {
+    // As root, binding port 1 works, so there is nothing to explain.
+    let root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(true);
+    if root {
+        eprintln!("running as root: privileged ports are allowed; skipping");
+        return;
+    }
+    lab_cmd(&["1", "server", "--port", "1"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("below 1024"));
+}
+
+#[test]
+fn a_host_that_does_not_resolve_gets_a_sentence_and_exit_1() {
+    lab_cmd(&["1", "client", "--host", "no-such-host.invalid"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "could not find the host `no-such-host.invalid`",
+        ));
+}
+
+#[test]
 fn the_port_is_read_from_ipv4_and_ipv6_listening_lines() {
-    assert_eq!(parse_port("listening on 127.0.0.1:40123 (tcp)"), Some(40123));
+    assert_eq!(
+        parse_port("listening on 127.0.0.1:40123 (tcp)"),
+        Some(40123)
+    );
     assert_eq!(parse_port("listening on [::1]:9000 (udp)"), Some(9000));
     assert_eq!(parse_port("accept() waiting..."), None);
 }

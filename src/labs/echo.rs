@@ -34,12 +34,13 @@ use std::net::SocketAddr;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
+use colored::ColoredString;
 use socket2::{Domain, Socket, Type};
 
 use crate::hint;
 use crate::labs::Lab;
 use crate::net::{self, Endpoint};
-use crate::term::{preview, safe, say, Lines};
+use crate::term::{paint, preview, safe, say, Lines};
 
 #[derive(Subcommand, Debug)]
 pub enum Role {
@@ -106,9 +107,13 @@ fn server(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
     // 1. socket(): a new TCP socket. It has no address yet; nothing is on the network.
     //    `None` lets the OS pick the protocol for SOCK_STREAM, which is TCP (Python's
     //    third argument, proto=0, means the same).
-    steps.next(&mut input, "socket()", "creates a TCP socket. It has no address yet.");
-    let listener = Socket::new(Domain::for_address(addr), Type::STREAM, None)
-        .context("socket() failed")?;
+    steps.next(
+        &mut input,
+        "socket()",
+        "creates a TCP socket. It has no address yet.",
+    );
+    let listener =
+        Socket::new(Domain::for_address(addr), Type::STREAM, None).context("socket() failed")?;
     steps.done(format!("socket() -> a new TCP socket ({})", family(addr)));
 
     // SO_REUSEADDR lets us bind the port again right after a restart, while the last
@@ -158,8 +163,9 @@ fn server(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
         .context("the listening socket has no IP address")?;
     net::announce_listening(local, lab.protocol);
 
-    // One client at a time, for ever (Ctrl-C stops the server).
-    loop {
+    // One client at a time, for ever (Ctrl-C stops the server). Each client's address
+    // is shown in a colour of its own, so one conversation is easy to tell from the next.
+    for client_number in 0.. {
         // 4. accept(): blocks until a client has connected, then returns a NEW socket
         //    for that client. The listening socket stays open for the next one.
         steps.next(
@@ -171,19 +177,21 @@ fn server(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
         let (conn, peer) = match listener.accept() {
             Ok(accepted) => accepted,
             Err(err) => {
-                say!("accept() failed: {}; waiting for the next client", hint::describe(&err));
+                say!(
+                    "accept() failed: {}; waiting for the next client",
+                    hint::describe(&err)
+                );
                 continue;
             }
         };
-        let peer = peer
-            .as_socket()
-            .context("the client has no IP address")?;
-        steps.done(format!("accept() -> {peer}"));
+        let peer = peer.as_socket().context("the client has no IP address")?;
+        let shown = paint(&peer.to_string(), client_number);
+        steps.done(format!("accept() -> {shown}"));
         if args.quiet {
-            say!("[connect] {peer}");
+            say!("[connect] {shown}");
         }
 
-        let end = serve_one_client(&conn, peer, &args, &mut steps, &mut input);
+        let end = serve_one_client(&conn, &shown, &args, &mut steps, &mut input);
 
         // 7. close(): the client's recv() now returns 0 bytes. (Dropping a socket2
         //    Socket calls close(); we drop it explicitly to show where it happens.)
@@ -195,11 +203,12 @@ fn server(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
             End::Failed(err) => hint::describe(&err),
         };
         if args.quiet {
-            say!("[disconnect] {peer}: {why}");
+            say!("[disconnect] {shown}: {why}");
         } else {
-            say!("close() {peer}: {why}");
+            say!("close() {shown}: {why}");
         }
     }
+    unreachable!("the server loops until it is stopped")
 }
 
 /// Why a conversation ended.
@@ -212,7 +221,7 @@ enum End {
 /// recv, reply, repeat, until the client says `exit`, closes, or breaks the connection.
 fn serve_one_client(
     mut conn: &Socket,
-    peer: SocketAddr,
+    peer: &ColoredString,
     args: &ServerArgs,
     steps: &mut Steps,
     input: &mut Lines,
@@ -230,14 +239,21 @@ fn serve_one_client(
         );
         let n = match conn.read(&mut buf) {
             Ok(0) => {
-                steps.done(format!("recv({}) -> 0 bytes: the client closed", args.bufsize));
+                steps.done(format!(
+                    "recv({}) -> 0 bytes: the client closed",
+                    args.bufsize
+                ));
                 return End::Closed;
             }
             Ok(n) => n,
             Err(err) => return End::Failed(err),
         };
         let data = &buf[..n];
-        steps.done(format!("recv({}) -> {n} bytes: {}", args.bufsize, preview(data, 60)));
+        steps.done(format!(
+            "recv({}) -> {n} bytes: {}",
+            args.bufsize,
+            preview(data, 60)
+        ));
         if args.quiet {
             say!("{peer}: {}", preview(data, 200));
         }
@@ -261,7 +277,11 @@ fn serve_one_client(
         if let Err(err) = send_all(conn, &reply, steps) {
             return End::Failed(err);
         }
-        steps.done(format!("send({} bytes): {}", reply.len(), preview(&reply, 60)));
+        steps.done(format!(
+            "send({} bytes): {}",
+            reply.len(),
+            preview(&reply, 60)
+        ));
     }
 }
 
@@ -271,7 +291,10 @@ fn send_all(conn: &Socket, mut bytes: &[u8], steps: &Steps) -> std::io::Result<(
     while !bytes.is_empty() {
         let sent = conn.send(bytes)?;
         if sent < bytes.len() {
-            steps.done(format!("send() took {sent} of {} bytes; sending the rest", bytes.len()));
+            steps.done(format!(
+                "send() took {sent} of {} bytes; sending the rest",
+                bytes.len()
+            ));
         }
         bytes = &bytes[sent..];
     }
@@ -280,7 +303,9 @@ fn send_all(conn: &Socket, mut bytes: &[u8], steps: &Steps) -> std::io::Result<(
 
 /// The time as Python's `time.ctime()` writes it: `Mon Nov 23 03:47:53 2026`.
 fn ctime_now() -> String {
-    chrono::Local::now().format("%a %b %e %H:%M:%S %Y").to_string()
+    chrono::Local::now()
+        .format("%a %b %e %H:%M:%S %Y")
+        .to_string()
 }
 
 fn family(addr: SocketAddr) -> &'static str {
@@ -330,8 +355,14 @@ fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
         (None, Some((err, server))) => return Err(hint::connect_failed(err, server, lab)),
         (None, None) => unreachable!("resolve() returns at least one address"),
     };
-    let local = socket.local_addr()?.as_socket().context("no local address")?;
-    steps.done(format!("connect({server}) -> connected, from local port {}", local.port()));
+    let local = socket
+        .local_addr()?
+        .as_socket()
+        .context("no local address")?;
+    steps.done(format!(
+        "connect({server}) -> connected, from local port {}",
+        local.port()
+    ));
     if input.interactive() {
         say!("Type a message and press Enter; `exit` ends the conversation.");
     }

@@ -67,19 +67,17 @@ impl Lab {
     }
 }
 
-pub const LABS: &[Lab] = &[
-    Lab {
-        number: 1,
-        slug: "echo",
-        title: "The socket steps, one client at a time",
-        goal: "socket, bind, listen, accept, recv, send, close, in order, and which calls block",
-        port: 6666,
-        protocol: Protocol::Tcp,
-        guide: include_str!("../../labs/01-echo/README.md"),
-        roles: roles_of::<echo::Role>,
-        run: |lab, matches| run_role(matches, |role| echo::run(role, lab)),
-    },
-];
+pub const LABS: &[Lab] = &[Lab {
+    number: 1,
+    slug: "echo",
+    title: "The socket steps, one client at a time",
+    goal: "socket, bind, listen, accept, recv, send, close, in order, and which calls block",
+    port: 6666,
+    protocol: Protocol::Tcp,
+    guide: include_str!("../../labs/01-echo/README.md"),
+    roles: roles_of::<echo::Role>,
+    run: |lab, matches| run_role(matches, |role| echo::run(role, lab)),
+}];
 
 /// Finds a lab by number (`1`, `01`) or slug (`echo`).
 pub fn find(name: &str) -> Option<&'static Lab> {
@@ -113,10 +111,19 @@ mod tests {
     #[test]
     fn labs_are_numbered_one_after_another_with_unique_slugs_and_ports_above_1023() {
         for (i, lab) in LABS.iter().enumerate() {
-            assert_eq!(usize::from(lab.number), i + 1, "lab {} is out of order", lab.slug);
+            assert_eq!(
+                usize::from(lab.number),
+                i + 1,
+                "lab {} is out of order",
+                lab.slug
+            );
             assert!(lab.port > 1023, "lab {} uses a privileged port", lab.slug);
             assert_eq!(LABS.iter().filter(|l| l.slug == lab.slug).count(), 1);
-            assert!(!lab.role_names().is_empty(), "lab {} has no roles", lab.slug);
+            assert!(
+                !lab.role_names().is_empty(),
+                "lab {} has no roles",
+                lab.slug
+            );
         }
     }
 
@@ -150,7 +157,11 @@ mod tests {
                 "EXERCISES.md has no section starting `{heading}`"
             );
         }
-        assert_eq!(sections.len(), LABS.len(), "EXERCISES.md sections: {sections:?}");
+        assert_eq!(
+            sections.len(),
+            LABS.len(),
+            "EXERCISES.md sections: {sections:?}"
+        );
     }
 
     #[test]
