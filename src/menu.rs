@@ -97,7 +97,7 @@ pub fn choose(start: Option<&'static Lab>) -> anyhow::Result<Option<Vec<String>>
                 None => return Ok(None),
             },
         };
-        match choose_role(chosen)? {
+        match choose_role(chosen, start.is_none())? {
             Some(argv) => return Ok(Some(argv)),
             // Esc on the roles goes back to the labs (or leaves, if we started there).
             None if start.is_none() => lab = None,
@@ -117,17 +117,19 @@ fn choose_lab() -> anyhow::Result<Option<&'static Lab>> {
     Ok(answered(picked)?.map(|option| &LABS[option.index]))
 }
 
-fn choose_role(lab: &Lab) -> anyhow::Result<Option<Vec<String>>> {
+fn choose_role(lab: &Lab, can_go_back: bool) -> anyhow::Result<Option<Vec<String>>> {
     let mut roles = lab.role_names();
     roles.push(("guide".to_string(), "Print this lab's guide".to_string()));
     let options: Vec<String> = roles
         .iter()
         .map(|(name, about)| format!("{name:<8} {about}"))
         .collect();
-    let question = format!(
-        "Lab {} — {}: which role? (Esc goes back)",
-        lab.number, lab.slug
-    );
+    let esc = if can_go_back {
+        "Esc goes back"
+    } else {
+        "Esc leaves"
+    };
+    let question = format!("Lab {} — {}: which role? ({esc})", lab.number, lab.slug);
     let Some(picked) = answered(Select::new(&question, options).raw_prompt())? else {
         return Ok(None);
     };
