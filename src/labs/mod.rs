@@ -13,6 +13,7 @@ use std::fmt;
 use clap::{ArgMatches, Command, FromArgMatches, Subcommand};
 
 pub mod echo;
+pub mod framing;
 
 /// TCP (a connected byte stream) or UDP (separate datagrams).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,6 +79,18 @@ pub const LABS: &[Lab] = &[
         guide: include_str!("../../labs/01-echo/README.md"),
         roles: roles_of::<echo::Role>,
         run: |lab, matches| run_role(matches, |role| echo::run(role, lab)),
+    },
+    Lab {
+        number: 7,
+        slug: "framing",
+        title: "Message boundaries in a byte stream",
+        goal: "TCP is a byte stream: messages stick together and split apart (粘包); \
+               newline and length-prefix framing get them back whole",
+        port: 7777,
+        protocol: Protocol::Tcp,
+        guide: include_str!("../../labs/07-framing/README.md"),
+        roles: roles_of::<framing::Role>,
+        run: |lab, matches| run_role(matches, |role| framing::run(role, lab)),
     },
 ];
 
