@@ -182,6 +182,8 @@ pub trait MessageReader {
     fn next_message(&mut self) -> Result<Option<Vec<u8>>, FrameError>;
     /// The peer closed. Bytes still waiting belong to a message that never finished.
     fn finish(&self) -> Result<(), FrameError>;
+    /// How many bytes are kept, waiting for the rest of their message.
+    fn waiting(&self) -> usize;
 }
 
 /// What can go wrong while cutting a stream into messages.
@@ -205,13 +207,25 @@ impl fmt::Display for FrameError {
                 "more than {max} bytes arrived without a newline: the line is over the limit \
                  of {max} bytes"
             ),
-            FrameError::TooLong { prefix, max } => write!(
-                f,
-                "the length prefix {} announces a message of {} bytes, over the limit of {max} \
-                 bytes (nothing was allocated for it)",
-                prefix.map(|b| format!("{b:02x}")).join(" "),
-                u32::from_be_bytes(*prefix)
-            ),
+            FrameError::TooLong { prefix, max } => {
+                write!(
+                    f,
+                    "the length prefix {} announces a message of {} bytes, over the limit of \
+                     {max} bytes (nothing was allocated for it)",
+                    prefix.map(|b| format!("{b:02x}")).join(" "),
+                    u32::from_be_bytes(*prefix)
+                )?;
+                // Text where a prefix should be: the sender is not using length framing.
+                if prefix.iter().all(|b| b.is_ascii_graphic() || *b == b' ') {
+                    let text: String = prefix.iter().map(|&b| char::from(b)).collect();
+                    write!(
+                        f,
+                        ". As text these 4 bytes read {text:?}: does the other side really \
+                         send a length prefix (--framing length)?"
+                    )?;
+                }
+                Ok(())
+            }
             FrameError::TruncatedPrefix { got } => write!(
                 f,
                 "truncated message: the peer closed after {got} of the 4 bytes of a length prefix"
@@ -257,6 +271,10 @@ impl MessageReader for EachRecv {
 
     fn finish(&self) -> Result<(), FrameError> {
         Ok(())
+    }
+
+    fn waiting(&self) -> usize {
+        0 // nothing ever waits: that is the mistake
     }
 }
 
@@ -316,6 +334,10 @@ impl MessageReader for LineReader {
                 expected: None,
             }),
         }
+    }
+
+    fn waiting(&self) -> usize {
+        self.buf.len()
     }
 }
 
@@ -377,6 +399,10 @@ impl MessageReader for LengthReader {
                 expected: Some(u32::from_be_bytes(*prefix) as usize),
             }),
         }
+    }
+
+    fn waiting(&self) -> usize {
+        self.buf.len()
     }
 }
 
@@ -446,9 +472,9 @@ fn server(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
     let listener =
         TcpListener::bind(addr).map_err(|err| hint::bind_failed(err, addr, lab.protocol))?;
     net::announce_listening(listener.local_addr()?, lab.protocol);
+    say!("framing: {}", args.framing.describe());
     say!(
-        "framing: {}; recv() buffer: {} bytes; longest message: {} bytes",
-        args.framing.describe(),
+        "recv() buffer: {} bytes; longest message accepted: {} bytes",
         args.bufsize,
         args.max
     );
@@ -475,7 +501,9 @@ fn server(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
             End::Failed(err) => say!("  recv() failed: {}", hint::describe(err)),
         }
         say!("{}", paint(&summary, nth));
-        say!("  {}", tally.verdict(args.framing));
+        if !matches!(end, End::Broken(_)) {
+            say!("  {}", tally.verdict(args.framing));
+        }
 
         // Tell the client what we saw (and what went wrong), then close. If it has
         // already gone, there is nobody to tell: that is fine.
@@ -530,15 +558,15 @@ impl Tally {
             ),
             (Some(n), Framing::None) => format!(
                 "M ≠ N: {n} messages were sent, {} came out. recv() returns bytes, not \
-                 messages: short ones stuck together (粘包) and the large one was split",
+                 messages: look above for messages stuck together (粘包) and cut apart",
                 self.messages
             ),
             (Some(n), _) if u64::from(n) == self.messages => {
                 format!("M = N = {n}: every message came back whole, however recv() cut the bytes")
             }
             (Some(n), _) => format!(
-                "M ≠ N: {n} declared, {} recovered: the client sent fewer or more than it \
-                 declared, or the connection ended early",
+                "M ≠ N: {n} declared, {} recovered: the client sent fewer or more messages \
+                 than it declared",
                 self.messages
             ),
         }
@@ -618,6 +646,12 @@ fn receive_messages(conn: &mut TcpStream, args: &ServerArgs) -> (Tally, End) {
         if let Err(err) = take_messages(&mut *reader, &mut tally) {
             return (tally, End::Broken(err));
         }
+        if reader.waiting() > 0 {
+            say!(
+                "  ({} bytes kept: a message not complete yet, waiting for the next recv())",
+                reader.waiting()
+            );
+        }
     }
 }
 
@@ -674,21 +708,27 @@ fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
     // --burst stops at 100 000, so the count always fits in the header's 4 bytes.
     let count = u32::try_from(messages.len()).expect("at most 100 001 messages");
 
+    // What each send() did. Printing to a terminal takes far longer than a send(), so
+    // without --pause the lines wait until the burst is out: printing between the
+    // sends would space them out and hide the very effect this lab shows.
+    let mut log = SendLog::new(args.pause == 0);
+
     // The count header goes first, outside any framing: 8 bytes, always.
     let header = count_header(count);
     send(&mut stream, &header, server)?;
-    say!(
+    log.line(format!(
         "send({} bytes): count header {} (not a message)",
         header.len(),
         preview(&header, 40)
-    );
+    ));
 
     // Every message its own send(), back to back: nothing on the wire says where one
     // ends unless the framing writes it there.
     let mut total = header.len();
     for (i, message) in messages.iter().enumerate() {
         let wire = frame(args.framing, message);
-        send(&mut stream, &wire, server).map_err(|err| {
+        if let Err(err) = send(&mut stream, &wire, server) {
+            log.flush();
             // The server may have said why before it closed; show it if it did.
             let said = read_reply(&mut stream, Duration::from_millis(500));
             let said = if said.is_empty() {
@@ -696,14 +736,19 @@ fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
             } else {
                 format!(". The server said: {}", said.join(" / "))
             };
-            anyhow::anyhow!("{err} (at message {} of {count}){said}", i + 1)
-        })?;
-        say!("send({} bytes): {}", wire.len(), preview(&wire, 40));
+            anyhow::bail!("{err} (at message {} of {count}){said}", i + 1);
+        }
+        log.line(format!(
+            "send({} bytes): {}",
+            wire.len(),
+            preview(&wire, 40)
+        ));
         total += wire.len();
         if args.pause > 0 {
             std::thread::sleep(Duration::from_millis(args.pause));
         }
     }
+    log.flush();
     say!(
         "sent {count} messages ({} short + 1 large of {} bytes): {total} bytes with {} send() calls",
         args.burst,
@@ -736,6 +781,32 @@ fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
         say!("server says: {line}");
     }
     Ok(())
+}
+
+/// The client's `send(...)` lines: printed at once, or kept until the burst is out.
+struct SendLog {
+    later: Option<Vec<String>>,
+}
+
+impl SendLog {
+    fn new(hold: bool) -> SendLog {
+        SendLog {
+            later: hold.then(Vec::new),
+        }
+    }
+
+    fn line(&mut self, line: String) {
+        match self.later.as_mut() {
+            Some(lines) => lines.push(line),
+            None => say!("{line}"),
+        }
+    }
+
+    fn flush(&mut self) {
+        for line in self.later.iter_mut().flat_map(std::mem::take) {
+            say!("{line}");
+        }
+    }
 }
 
 /// connect() to each address `--host` stands for until one answers.
