@@ -9,14 +9,14 @@
 //! again with `--framing line` or `--framing length`: the recv() calls are cut just as
 //! arbitrarily, yet every message comes back whole.
 //!
-//! | Python                                         | here                                        |
-//! |------------------------------------------------|---------------------------------------------|
-//! | `data = conn.recv(1024)` ("one message": wrong) | `conn.read(&mut buf)`: *some* bytes        |
-//! | `conn.sendall(msg + b"\n")`                    | `conn.write_all(&frame(Framing::Line, msg))` |
+//! | Python                                            | here                                           |
+//! |---------------------------------------------------|------------------------------------------------|
+//! | `data = conn.recv(1024)` (taken as one message)   | `conn.read(&mut buf)`: *some* bytes            |
+//! | `conn.sendall(msg + b"\n")`                       | `conn.write_all(&frame(Framing::Line, msg))`   |
 //! | `conn.sendall(struct.pack('>I', len(msg)) + msg)` | `conn.write_all(&frame(Framing::Length, msg))` |
-//! | `buf += data; line, _, buf = buf.partition(b"\n")` | `LineReader::push` + `next_message`     |
-//! | `(n,) = struct.unpack('>I', buf[:4])`           | `u32::from_be_bytes(*prefix)`              |
-//! | `s.shutdown(socket.SHUT_WR)`                   | `stream.shutdown(Shutdown::Write)`          |
+//! | `line, _, buf = buf.partition(b"\n")`             | `LineReader::push` + `next_message`            |
+//! | `(n,) = struct.unpack('>I', buf[:4])`             | `u32::from_be_bytes(*prefix)`                  |
+//! | `s.shutdown(socket.SHUT_WR)`                      | `stream.shutdown(Shutdown::Write)`             |
 //!
 //! Why: TCP promises that the bytes arrive, in order, once. It promises nothing about
 //! how they are cut. Five send() calls may come out as one recv(), and one send() as
@@ -26,7 +26,8 @@
 //!
 //! The limit it removes: labs 1 to 5 quietly assume that one recv() returns one
 //! message. That holds while a person types slowly, and breaks as soon as a program
-//! sends quickly or a message is larger than the recv() buffer.
+//! sends quickly or a message is larger than the recv() buffer. (Lab 6's chat room
+//! already cuts its stream at newlines; this lab shows why it has to.)
 //!
 //! How the server learns how many messages were sent, whatever the framing under
 //! test: before its messages the client sends a fixed-size *count header* of 8 bytes,
@@ -71,12 +72,12 @@ pub struct ServerArgs {
 
     /// recv() buffer size: the most bytes one recv() may return. Change it and watch
     /// the number of recv() calls change while the messages stay the same
-    #[arg(long, default_value_t = 4096, value_parser = clap::value_parser!(u32).range(1..=1_048_576))]
+    #[arg(long, value_name = "BYTES", default_value_t = 4096, value_parser = clap::value_parser!(u32).range(1..=1_048_576))]
     bufsize: u32,
 
     /// The longest message accepted, in bytes. A longer line, or a length prefix
     /// announcing more, is refused: the client is told and disconnected
-    #[arg(long, default_value_t = MAX_MESSAGE, value_parser = clap::value_parser!(u32).range(1..=67_108_864))]
+    #[arg(long, value_name = "BYTES", default_value_t = MAX_MESSAGE, value_parser = clap::value_parser!(u32).range(1..=67_108_864))]
     max: u32,
 }
 
@@ -91,16 +92,16 @@ pub struct ClientArgs {
     framing: Framing,
 
     /// How many short messages to send back to back before the large one
-    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(0..=100_000))]
+    #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u32).range(0..=100_000))]
     burst: u32,
 
     /// Size of the large message, in bytes. Over the server's --max, it is refused
-    #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u32).range(1..=16_777_216))]
+    #[arg(long, value_name = "BYTES", default_value_t = 100_000, value_parser = clap::value_parser!(u32).range(1..=16_777_216))]
     size: u32,
 
     /// Milliseconds to wait after each send(), as a person typing would. Try 200 with
     /// --framing none: the short messages now seem to arrive one per recv()
-    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=10_000))]
+    #[arg(long, value_name = "MS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=10_000))]
     pause: u64,
 }
 
@@ -775,7 +776,7 @@ fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
     say!("shutdown(write): the server's recv() now returns 0; waiting for its answer");
     let answer = read_reply(&mut stream, Duration::from_secs(10));
     if answer.is_empty() {
-        say!("(no answer from the server within 10 s)");
+        say!("(no answer from the server: it closed without one, or said nothing for 10 s)");
     }
     for line in answer {
         say!("server says: {line}");
@@ -854,7 +855,7 @@ fn read_reply(stream: &mut TcpStream, wait: Duration) -> Vec<String> {
     reply
         .split(|&b| b == b'\n')
         .filter(|line| !line.is_empty())
-        .map(|line| preview(line, 200))
+        .map(|line| preview(line, 400))
         .collect()
 }
 
