@@ -502,7 +502,7 @@ fn server(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
             End::Failed(err) => say!("  recv() failed: {}", hint::describe(err)),
         }
         say!("{}", paint(&summary, nth));
-        if !matches!(end, End::Broken(_)) {
+        if matches!(end, End::Closed) {
             say!("  {}", tally.verdict(args.framing));
         }
 
