@@ -632,13 +632,17 @@ fn receive_messages(conn: &mut TcpStream, args: &ServerArgs) -> (Tally, End) {
                 match read_count_header(seen) {
                     CountHeader::NeedMore => continue,
                     CountHeader::Count(n) => {
-                        say!("  count header ({COUNT_HEADER_LEN} bytes): the client says it sends {n} messages");
+                        say!("  count header (8 bytes): the client says it sends {n} messages");
                         tally.declared = Some(n);
                         let rest = seen.split_off(COUNT_HEADER_LEN);
                         start = None;
                         rest
                     }
-                    CountHeader::Absent => start.take().unwrap_or_default(),
+                    CountHeader::Absent => {
+                        let all = std::mem::take(seen);
+                        start = None;
+                        all
+                    }
                 }
             }
         };
@@ -659,7 +663,7 @@ fn receive_messages(conn: &mut TcpStream, args: &ServerArgs) -> (Tally, End) {
 /// After refusing a client that may still be sending: shutdown(SHUT_WR) (our answer is
 /// complete), then read and throw away what it still sends, for a bounded time. If we
 /// closed with its bytes unread, our kernel would answer with a reset (RST), and a
-/// reset makes the client's kernel throw away our answer before the client reads it.
+/// reset can make the client's kernel throw our answer away before the client reads it.
 fn discard_the_rest(conn: &mut TcpStream) {
     let _ = conn.shutdown(Shutdown::Write);
     if conn
