@@ -834,8 +834,8 @@ fn connect(endpoint: &Endpoint, lab: &Lab) -> anyhow::Result<(TcpStream, SocketA
 fn send(stream: &mut TcpStream, bytes: &[u8], server: SocketAddr) -> anyhow::Result<()> {
     stream.write_all(bytes).map_err(|err| {
         anyhow::anyhow!(
-            "the connection to {server} broke while sending: {}. Look at the server's \
-             terminal: it may have refused a message over its limit",
+            "the connection to {server} broke while sending: {}. The server stopped, or \
+             refused a message over its limit: look at its terminal",
             hint::describe(&err)
         )
     })
