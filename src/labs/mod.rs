@@ -13,6 +13,7 @@ use std::fmt;
 use clap::{ArgMatches, Command, FromArgMatches, Subcommand};
 
 pub mod echo;
+pub mod framing;
 
 /// TCP (a connected byte stream) or UDP (separate datagrams).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,17 +68,31 @@ impl Lab {
     }
 }
 
-pub const LABS: &[Lab] = &[Lab {
-    number: 1,
-    slug: "echo",
-    title: "The socket steps, one client at a time",
-    goal: "socket, bind, listen, accept, recv, send, close, in order, and which calls block",
-    port: 6666,
-    protocol: Protocol::Tcp,
-    guide: include_str!("../../labs/01-echo/README.md"),
-    roles: roles_of::<echo::Role>,
-    run: |lab, matches| run_role(matches, |role| echo::run(role, lab)),
-}];
+pub const LABS: &[Lab] = &[
+    Lab {
+        number: 1,
+        slug: "echo",
+        title: "The socket steps, one client at a time",
+        goal: "socket, bind, listen, accept, recv, send, close, in order, and which calls block",
+        port: 6666,
+        protocol: Protocol::Tcp,
+        guide: include_str!("../../labs/01-echo/README.md"),
+        roles: roles_of::<echo::Role>,
+        run: |lab, matches| run_role(matches, |role| echo::run(role, lab)),
+    },
+    Lab {
+        number: 7,
+        slug: "framing",
+        title: "Message boundaries in a byte stream",
+        goal: "TCP is a byte stream: messages stick together and split apart (粘包); \
+               newline and length-prefix framing get them back whole",
+        port: 7777,
+        protocol: Protocol::Tcp,
+        guide: include_str!("../../labs/07-framing/README.md"),
+        roles: roles_of::<framing::Role>,
+        run: |lab, matches| run_role(matches, |role| framing::run(role, lab)),
+    },
+];
 
 /// Finds a lab by number (`1`, `01`) or slug (`echo`).
 pub fn find(name: &str) -> Option<&'static Lab> {
