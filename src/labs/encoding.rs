@@ -504,24 +504,36 @@ impl StreamDecoder {
         // The bulk goes in one call, as a real program does. The last four bytes go one
         // at a time, only so that we can tell the student how many bytes the decoder is
         // holding: those after it last produced a character. (An unfinished character
-        // is at most 3 bytes, in UTF-8 and in GBK, so four bytes always produce one.
-        // Right after invalid bytes the count can be one short; the text is exact.)
+        // is at most 3 bytes, in UTF-8 and in GBK, so four bytes always produce one.)
         let (bulk, tail) = bytes.split_at(bytes.len().saturating_sub(4));
         let mut failed = self.decode_into(bulk, &mut text, false);
         for &byte in tail {
             let before = text.len();
             failed |= self.decode_into(&[byte], &mut text, false);
-            if text.len() > before {
-                self.held = 0;
+            self.held = if text.len() == before {
+                self.held + 1
+            } else if text.ends_with('\u{FFFD}') && self.starts_a_character(byte) {
+                // The byte showed that the bytes before it were broken (one �), and
+                // the decoder started over with it as the first byte of a character.
+                1
             } else {
-                self.held += 1;
-            }
+                0
+            };
         }
         Decoded {
             text,
             failed,
             held: self.held,
         }
+    }
+
+    /// True if `byte` on its own is the start of an unfinished character (a fresh
+    /// decoder would keep it and wait for more).
+    fn starts_a_character(&self, byte: u8) -> bool {
+        let mut fresh = self.encoding.new_decoder_without_bom_handling();
+        let mut text = String::with_capacity(16);
+        let _ = fresh.decode_to_string(&[byte], &mut text, false);
+        text.is_empty()
     }
 
     /// The stream has ended: an unfinished character still held becomes a
@@ -652,6 +664,25 @@ mod tests {
     }
 
     #[test]
+    fn a_streaming_decoder_holds_exactly_the_bytes_of_a_character_cut_at_any_position() {
+        let text = "a尹哲b 你好";
+        for encoding in [UTF_8, GBK] {
+            let bytes = encoding.encode(text).0;
+            // Where each character's bytes end.
+            let mut ends = vec![0];
+            for c in text.chars() {
+                let last = ends[ends.len() - 1];
+                ends.push(last + encoding.encode(c.encode_utf8(&mut [0; 4])).0.len());
+            }
+            for at in 0..=bytes.len() {
+                let whole = ends.iter().filter(|&&end| end <= at).max().copied();
+                let held = StreamDecoder::new(encoding).feed(&bytes[..at]).held;
+                assert_eq!(Some(at - held), whole, "{} cut at {at}", encoding.name());
+            }
+        }
+    }
+
+    #[test]
     fn a_streaming_decoder_joins_bytes_arriving_one_at_a_time() {
         for encoding in [UTF_8, GBK] {
             let mut stream = StreamDecoder::new(encoding);
@@ -676,6 +707,21 @@ mod tests {
         assert_eq!((first.text.as_str(), first.held), ("", 1));
         let second = stream.feed(b"\xfc\xd5\xdc");
         assert_eq!((second.text.as_str(), second.held), ("尹哲", 0));
+    }
+
+    #[test]
+    fn a_byte_that_breaks_the_previous_character_and_starts_a_new_one_is_counted_as_held() {
+        // GBK's 哲 (d5 dc) read as UTF-8: d5 starts a character, dc is no continuation
+        // of it (one �) but starts a character of its own.
+        let mut stream = StreamDecoder::new(UTF_8);
+        assert_eq!(stream.feed(b"\xd5").held, 1);
+        let second = stream.feed(b"\xdc");
+        assert_eq!((second.text.as_str(), second.held), ("\u{FFFD}", 1));
+        let third = stream.feed(b"h");
+        assert_eq!((third.text.as_str(), third.held), ("\u{FFFD}h", 0));
+        // A byte that is invalid on its own is not held.
+        let fourth = stream.feed(b"\xd5\xff");
+        assert_eq!((fourth.text.as_str(), fourth.held), ("\u{FFFD}\u{FFFD}", 0));
     }
 
     #[test]
