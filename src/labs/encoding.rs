@@ -308,9 +308,9 @@ fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
         if unmappable {
             let missing = unmappable_chars(&line, args.encoding.encoding());
             say!(
-                "note: {name} has no code for {missing}; encoding_rs wrote each as an HTML \
-                 reference such as &#128512; (plain ASCII bytes), and that is what is sent. \
-                 Python's encode(\"gbk\") would raise UnicodeEncodeError here."
+                "note: {name} has no code for {missing}. encoding_rs writes such a character \
+                 as an HTML reference, plain ASCII bytes, and that is what is sent \
+                 (Python's encode(\"gbk\") would raise UnicodeEncodeError instead)."
             );
         }
 
@@ -374,8 +374,8 @@ fn encoding_name(encoding: TextEncoding) -> &'static str {
     }
 }
 
-/// The characters of `text` that `encoding` has no code for, each shown once:
-/// `😀 (U+1F600)`.
+/// The characters of `text` that `encoding` has no code for, each shown once with
+/// what encoding_rs writes instead: `😀 (U+1F600, written as &#128512;)`.
 fn unmappable_chars(text: &str, encoding: &'static Encoding) -> String {
     let mut missing: Vec<char> = Vec::new();
     for c in text.chars() {
@@ -387,11 +387,9 @@ fn unmappable_chars(text: &str, encoding: &'static Encoding) -> String {
     let shown: Vec<String> = missing
         .iter()
         .map(|&c| {
-            format!(
-                "{} (U+{:04X})",
-                preview(c.to_string().as_bytes(), 1),
-                c as u32
-            )
+            let code = c as u32;
+            let shown = preview(c.to_string().as_bytes(), 1);
+            format!("{shown} (U+{code:04X}, written as &#{code};)")
         })
         .collect();
     shown.join(", ")
@@ -413,8 +411,7 @@ fn demo(text: &str) {
         );
         if unmappable {
             say!(
-                "  ({from_name} has no code for {}: encoding_rs wrote HTML references like \
-                 &#128512; instead)",
+                "  ({from_name} has no code for {})",
                 unmappable_chars(text, from)
             );
         }
@@ -790,6 +787,9 @@ mod tests {
         let (bytes, _, unmappable) = GBK.encode("a😀");
         assert!(unmappable);
         assert_eq!(&bytes[..], b"a&#128512;");
-        assert_eq!(unmappable_chars("a😀😀", GBK), "😀 (U+1F600)");
+        assert_eq!(
+            unmappable_chars("a😀😀", GBK),
+            "😀 (U+1F600, written as &#128512;)"
+        );
     }
 }
