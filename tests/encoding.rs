@@ -33,7 +33,7 @@ fn demo_says_when_gbk_has_no_code_for_a_character() {
     lab_cmd(&["encoding", "demo", "hi", "😀"])
         .assert()
         .success()
-        .stdout(predicate::str::contains("GBK has no code for 😀 (U+1F600)"))
+        .stdout(predicate::str::contains("GBK has no code for 😀 (U+1F600, written as &#128512;)"))
         .stdout(predicate::str::contains("&#128512;"));
 }
 
