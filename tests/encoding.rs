@@ -33,7 +33,9 @@ fn demo_says_when_gbk_has_no_code_for_a_character() {
     lab_cmd(&["encoding", "demo", "hi", "😀"])
         .assert()
         .success()
-        .stdout(predicate::str::contains("GBK has no code for 😀 (U+1F600, written as &#128512;)"))
+        .stdout(predicate::str::contains(
+            "GBK has no code for 😀 (U+1F600, written as &#128512;)",
+        ))
         .stdout(predicate::str::contains("&#128512;"));
 }
 
@@ -165,7 +167,8 @@ fn the_server_survives_invalid_bytes_and_a_reset_and_serves_the_next_client() {
 
 #[test]
 fn a_one_mebibyte_burst_is_shown_in_short_lines_and_the_server_goes_on() {
-    let (mut server, port) = Lab::server("2", &[]);
+    // A large recv() buffer keeps the output (and this test) short: some 20 recv()s.
+    let (mut server, port) = Lab::server("2", &["--bufsize", "65536"]);
     let mut peer = connect(port);
     peer.write_all(&vec![b'a'; 1 << 20]).expect("send 1 MiB");
     drop(peer);
