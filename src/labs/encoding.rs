@@ -6,16 +6,16 @@
 //! say when read as UTF-8 and when read as GBK. `lab 2 demo 尹哲` shows the same
 //! without a network.
 //!
-//! | Python                                  | here                                          |
-//! |-----------------------------------------|-----------------------------------------------|
-//! | `s.bind(("127.0.0.1", 12345)); s.listen()` | `TcpListener::bind(addr)`                  |
-//! | `conn, addr = s.accept()`               | `let (conn, peer) = listener.accept()?`       |
-//! | `data = conn.recv(1024)`                | `conn.read(&mut buf)`                         |
-//! | `data.decode("utf-8")`                  | `UTF_8.decode_without_bom_handling(data)`     |
-//! | `data.decode("gbk")`                    | `GBK.decode_without_bom_handling(data)`       |
-//! | `codecs.getincrementaldecoder("utf-8")()` | `UTF_8.new_decoder_without_bom_handling()`  |
-//! | `"尹哲".encode("gbk")`                  | `GBK.encode("尹哲")`                          |
-//! | `c.send(data)`                          | `stream.write_all(&data)`                     |
+//! | Python                                       | here                                      |
+//! |----------------------------------------------|-------------------------------------------|
+//! | `s.bind(("127.0.0.1", 12345))`, `s.listen()` | `TcpListener::bind(addr)`                 |
+//! | `conn, addr = s.accept()`                    | `let (conn, peer) = listener.accept()?`   |
+//! | `data = conn.recv(1024)`                     | `conn.read(&mut buf)`                     |
+//! | `data.decode("utf-8")`                       | `UTF_8.decode_without_bom_handling(data)` |
+//! | `data.decode("gbk")`                         | `GBK.decode_without_bom_handling(data)`   |
+//! | `codecs.getincrementaldecoder("gbk")()`      | `GBK.new_decoder_without_bom_handling()`  |
+//! | `"尹哲".encode("gbk")`                       | `GBK.encode("尹哲")`                      |
+//! | `c.sendall(data)`                            | `stream.write_all(&data)`                 |
 //!
 //! Three lessons:
 //! 1. The same text is different bytes in different encodings: `尹哲` is 6 bytes in
@@ -143,8 +143,8 @@ const TEXT_SHOWN: usize = 60;
 
 fn server(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
     let addr = args.endpoint.resolve_one()?;
-    // std's bind() is socket() + setsockopt(SO_REUSEADDR) + bind() + listen(128) in
-    // one call (lab 1 shows those steps one by one).
+    // std's bind() is socket() + setsockopt(SO_REUSEADDR, on Unix) + bind() +
+    // listen(128) in one call (lab 1 shows those steps one by one).
     let listener =
         TcpListener::bind(addr).map_err(|err| hint::bind_failed(err, addr, lab.protocol))?;
     let local = listener
@@ -216,7 +216,8 @@ fn serve_one_client(mut conn: TcpStream, args: &ServerArgs) -> Summary {
     let mut buf = vec![0u8; args.bufsize as usize];
     // With --stream, one decoder per encoding lives as long as the connection, so an
     // unfinished character at the end of one recv() is finished by the next.
-    let mut streams = [StreamDecoder::new(UTF_8), StreamDecoder::new(GBK)];
+    let encodings = [(UTF_8, "UTF-8"), (GBK, "GBK")];
+    let mut streams = encodings.map(|(encoding, _)| StreamDecoder::new(encoding));
     let mut summary = Summary {
         bytes: 0,
         recvs: 0,
@@ -246,11 +247,11 @@ fn serve_one_client(mut conn: TcpStream, args: &ServerArgs) -> Summary {
             plural(n, "byte"),
             hex(data, HEX_SHOWN)
         );
-        for (stream, name) in streams.iter_mut().zip(["UTF-8", "GBK"]) {
+        for ((encoding, name), stream) in encodings.into_iter().zip(&mut streams) {
             let decoded = if args.stream {
                 stream.feed(data)
             } else {
-                decode_alone(data, stream.encoding)
+                decode_alone(data, encoding)
             };
             say!("  {}", decoding_line(name, &decoded));
         }
@@ -259,7 +260,7 @@ fn serve_one_client(mut conn: TcpStream, args: &ServerArgs) -> Summary {
     // The connection is over. A streaming decoder still holding part of a character
     // will never see the rest: flushing it turns those bytes into a replacement mark.
     if args.stream {
-        for (stream, name) in streams.iter_mut().zip(["UTF-8", "GBK"]) {
+        for ((_, name), stream) in encodings.into_iter().zip(&mut streams) {
             let rest = stream.finish();
             if !rest.text.is_empty() {
                 say!(
