@@ -13,6 +13,7 @@ use std::fmt;
 use clap::{ArgMatches, Command, FromArgMatches, Subcommand};
 
 pub mod echo;
+pub mod encoding;
 pub mod framing;
 
 /// TCP (a connected byte stream) or UDP (separate datagrams).
@@ -79,6 +80,18 @@ pub const LABS: &[Lab] = &[
         guide: include_str!("../../labs/01-echo/README.md"),
         roles: roles_of::<echo::Role>,
         run: |lab, matches| run_role(matches, |role| echo::run(role, lab)),
+    },
+    Lab {
+        number: 2,
+        slug: "encoding",
+        title: "Text is bytes: UTF-8 vs GBK",
+        goal: "why 尹哲 sent as UTF-8 reads as 灏瑰摬 in GBK, why GBK bytes are not UTF-8, \
+               and characters split across recv()",
+        port: 12345,
+        protocol: Protocol::Tcp,
+        guide: include_str!("../../labs/02-encoding/README.md"),
+        roles: roles_of::<encoding::Role>,
+        run: |lab, matches| run_role(matches, |role| encoding::run(role, lab)),
     },
     Lab {
         number: 7,
