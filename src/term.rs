@@ -157,7 +157,13 @@ impl Lines {
         }
         let mut raw = Vec::new();
         match self.stdin.read_until(b'\n', &mut raw) {
-            Ok(0) | Err(_) => None,
+            Ok(0) | Err(_) => {
+                if self.interactive {
+                    // Ctrl-D leaves the cursor after the prompt; end that line.
+                    say!("");
+                }
+                None
+            }
             Ok(_) => {
                 while raw.last() == Some(&b'\n') || raw.last() == Some(&b'\r') {
                     raw.pop();

@@ -109,15 +109,17 @@ impl Lab {
     fn wait_for_in(&mut self, stream: Stream, needle: &str) -> String {
         let slot = stream as usize;
         let deadline = Instant::now() + PATIENCE;
+        // Lines before `checked` have been looked at in this call already, so each line
+        // is looked at once, however many a server prints.
+        let mut checked = self.cursor[slot];
         loop {
-            // Look at the lines of this stream not matched yet.
-            let start = self.cursor[slot];
-            for (i, (s, line)) in self.seen.iter().enumerate().skip(start) {
+            for (i, (s, line)) in self.seen.iter().enumerate().skip(checked) {
                 if *s == stream && line.contains(needle) {
                     self.cursor[slot] = i + 1;
                     return line.clone();
                 }
             }
+            checked = self.seen.len();
             let now = Instant::now();
             if now >= deadline {
                 self.fail(&format!(
