@@ -146,6 +146,9 @@ enum End {
 /// The turns: recv the client's message, print it, read the operator's reply, send it.
 fn converse(mut conn: &TcpStream, peer: SocketAddr, number: usize, input: &mut Lines) -> End {
     let mut buf = [0u8; RECV_SIZE];
+    // Who is speaking: the address until the client's first name tag arrives. (Our
+    // client's `q` has no tag, so the name is remembered for it.)
+    let mut who = peer.to_string();
     loop {
         // The client's turn. recv() blocks until its message arrives; meanwhile this
         // program reads no keyboard at all.
@@ -162,10 +165,9 @@ fn converse(mut conn: &TcpStream, peer: SocketAddr, number: usize, input: &mut L
         // nc sends a newline after each line; the classic Python client sends none.
         let message = trim_newline(&buf[..n]);
         let (name, text) = split_name(message);
-        let who = match name {
-            Some(name) => safe_str(name),
-            None => peer.to_string(),
-        };
+        if let Some(name) = name {
+            who = safe_str(name);
+        }
         if is_quit(text) {
             return End::ClientQuit(who);
         }

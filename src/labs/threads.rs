@@ -38,7 +38,7 @@
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{mpsc, Arc, Mutex, MutexGuard, PoisonError, RwLock};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
@@ -764,18 +764,36 @@ fn swarm(args: SwarmArgs, lab: &Lab) -> anyhow::Result<()> {
         }
     }
 
-    // Then each talks in a thread of its own.
+    // Then each talks in a thread of its own, once all have their welcome.
+    let gun = Arc::new(RwLock::new(()));
+    let hold = gun.write().unwrap_or_else(PoisonError::into_inner);
+    let (ready, all_ready) = mpsc::channel();
     let mut threads = Vec::with_capacity(count);
     for (i, stream) in streams.into_iter().enumerate() {
         let leave = Leave::of(i);
+        let start = Start {
+            ready: ready.clone(),
+            gun: Arc::clone(&gun),
+        };
         let spawned = thread::Builder::new()
             .name(format!("swarm-{}", i + 1))
             .spawn(move || match stream {
-                Ok(stream) => swarm_client(stream, messages, leave),
-                Err(why) => Report::failed(leave, why),
+                Ok(stream) => swarm_client(stream, messages, leave, start),
+                Err(why) => {
+                    let _ = start.ready.send(());
+                    Report::failed(leave, why)
+                }
             });
         threads.push(spawned.map_err(|err| err.to_string()));
     }
+    let running = threads.iter().filter(|t| t.is_ok()).count();
+    drop(ready);
+    // Every thread says "ready" once; a bounded wait all the same.
+    let waited = (0..running)
+        .take_while(|_| all_ready.recv_timeout(Duration::from_secs(10)).is_ok())
+        .count();
+    say!("swarm: {waited} clients ready (connected, welcome read); now they talk");
+    drop(hold);
     let reports: Vec<Report> = threads
         .into_iter()
         .map(|thread| match thread {
@@ -852,8 +870,17 @@ impl Report {
     }
 }
 
-/// One swarm client: read the welcome, send the messages and read each reply, leave.
-fn swarm_client(stream: TcpStream, messages: u32, leave: Leave) -> Report {
+/// The starting gun: every swarm client reads its welcome and says it is ready; the
+/// main thread holds the gun (a write lock) until all are ready, so all N are online
+/// together before any of them talks or leaves.
+struct Start {
+    ready: mpsc::Sender<()>,
+    gun: Arc<RwLock<()>>,
+}
+
+/// One swarm client: read the welcome, wait for the others, send the messages and
+/// read each reply, leave.
+fn swarm_client(stream: TcpStream, messages: u32, leave: Leave, start: Start) -> Report {
     let mut report = Report {
         local: stream.local_addr().ok(),
         welcome: false,
@@ -862,15 +889,28 @@ fn swarm_client(stream: TcpStream, messages: u32, leave: Leave) -> Report {
         full: false,
         problem: None,
     };
-    if let Err(problem) = swarm_talk(&stream, messages, &mut report) {
+    let mut lines = ServerLines::new(&stream);
+    let welcomed = swarm_welcome(&stream, &mut lines, &mut report);
+    let _ = start.ready.send(());
+    if let Err(problem) = welcomed {
+        report.problem = Some(problem);
+        return report;
+    }
+    if report.full {
+        return report;
+    }
+    drop(start.gun.read().unwrap_or_else(PoisonError::into_inner));
+
+    if let Err(problem) = swarm_talk(&stream, &mut lines, messages, &mut report) {
         report.problem = Some(problem);
         return report;
     }
     match leave {
-        // The server closes after its goodbye; we close after reading it.
+        // Exit: the server closes after its goodbye; we close after reading it.
+        // Close: close() without a word; the server's recv() returns 0 bytes.
         Leave::Exit | Leave::Close => drop(stream),
         Leave::Reset => {
-            // SO_LINGER with a zero timeout makes close() throw away the connection
+            // SO_LINGER with a zero timeout makes close() throw the connection away
             // with a reset (RST) instead of the orderly goodbye (FIN).
             if let Err(err) = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO)) {
                 report.problem = Some(format!("could not set SO_LINGER: {}", hint::describe(&err)));
@@ -881,37 +921,59 @@ fn swarm_client(stream: TcpStream, messages: u32, leave: Leave) -> Report {
     report
 }
 
-fn swarm_talk(stream: &TcpStream, messages: u32, report: &mut Report) -> Result<(), String> {
-    // Bounded waits: a swarm never hangs on a server that stopped answering.
-    stream
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .map_err(|err| hint::describe(&err))?;
-    let port = report.local.map_or(0, |a| a.port());
-    let mut lines = BufReader::with_capacity(RECV_SIZE, stream);
-    let mut next_line = || -> Result<String, String> {
+/// The lines the server sends a swarm client, read with a bounded wait and size.
+struct ServerLines<'a> {
+    reader: BufReader<&'a TcpStream>,
+}
+
+impl<'a> ServerLines<'a> {
+    fn new(stream: &'a TcpStream) -> ServerLines<'a> {
+        ServerLines {
+            reader: BufReader::with_capacity(RECV_SIZE, stream),
+        }
+    }
+
+    fn next(&mut self) -> Result<String, String> {
         let mut raw = Vec::new();
-        // take(): a line from the server can never make us hold more than 4 KiB.
-        match (&mut lines).take(4096).read_until(b'\n', &mut raw) {
+        // take(): one line from the server can never make us hold more than 4 KiB.
+        match (&mut self.reader).take(4096).read_until(b'\n', &mut raw) {
             Ok(0) => Err("the server closed the connection".into()),
             Ok(_) => Ok(String::from_utf8_lossy(&raw).trim_end().to_string()),
             Err(err) => Err(hint::describe(&err)),
         }
-    };
-
-    let first = next_line()?;
-    if first.contains("full") {
-        report.full = true;
-        return Ok(());
     }
+}
+
+fn swarm_welcome(
+    stream: &TcpStream,
+    lines: &mut ServerLines,
+    report: &mut Report,
+) -> Result<(), String> {
+    // Bounded waits: a swarm never hangs on a server that stopped answering.
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .map_err(|err| hint::describe(&err))?;
+    let first = lines.next()?;
+    report.full = first.contains("server is full");
     report.welcome = first.starts_with("welcome");
+    Ok(())
+}
+
+fn swarm_talk(
+    mut stream: &TcpStream,
+    lines: &mut ServerLines,
+    messages: u32,
+    report: &mut Report,
+) -> Result<(), String> {
+    let port = report.local.map_or(0, |a| a.port());
     for k in 1..=messages {
         let message = format!("message {k} of {messages} from port {port}\n");
-        (&*stream)
+        stream
             .write_all(message.as_bytes())
             .map_err(|err| hint::describe(&err))?;
         // The reply names our port; skip anything else (a console message, say).
         loop {
-            let line = next_line()?;
+            let line = lines.next()?;
             if line.starts_with("reply to") && line.contains(&format!(":{port}:")) {
                 report.replies += 1;
                 break;
@@ -919,11 +981,11 @@ fn swarm_talk(stream: &TcpStream, messages: u32, report: &mut Report) -> Result<
         }
     }
     if report.leave == Leave::Exit {
-        (&*stream)
+        stream
             .write_all(b"exit\n")
             .map_err(|err| hint::describe(&err))?;
         // Read the goodbye; then the server closes.
-        let _ = next_line();
+        let _ = lines.next();
     }
     Ok(())
 }
