@@ -208,8 +208,8 @@ fn server(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
     // Ctrl-C (SIGINT) and SIGTERM only raise the flag; the main thread does the rest.
     let on_signal = Arc::clone(&shared);
     ctrlc::set_handler(move || on_signal.stop()).context("could not install the Ctrl-C handler")?;
-    start_console(Arc::clone(&shared))?;
     say!("console: type /help for the commands; Ctrl-C or /shutdown stops the server");
+    start_console(Arc::clone(&shared))?;
 
     let max_clients = args.max_clients as usize;
     let mut threads: Vec<JoinHandle<()>> = Vec::new();
@@ -581,27 +581,35 @@ fn obey(shared: &Shared, command: Command) {
             // Copy the list, let go of the lock, and only then send: a send may wait.
             let online = shared.online();
             match online.iter().find(|peer| to.names(peer)) {
-                Some(peer) => deliver(peer, &text),
+                Some(peer) => {
+                    if deliver(peer, &text) {
+                        say!("console: sent to #{} {}", peer.number, peer.addr);
+                    }
+                }
                 None => say!("console: no client {to} is online; /list shows who is"),
             }
         }
         Command::All(text) => {
             let online = shared.online();
-            online.iter().for_each(|peer| deliver(peer, &text));
-            say!("console: sent to {} client(s)", online.len());
+            let sent = online.iter().filter(|peer| deliver(peer, &text)).count();
+            say!("console: sent to {sent} of {} client(s)", online.len());
         }
         Command::Shutdown => shared.stop(),
     }
 }
 
-fn deliver(peer: &Peer, text: &str) {
+/// Sends the operator's line to one client; says so only when it fails.
+fn deliver(peer: &Peer, text: &str) -> bool {
     match peer.send_line(&format!("[server] {text}")) {
-        Ok(()) => say!("console: sent to #{} {}", peer.number, peer.addr),
-        Err(err) => say!(
-            "console: could not send to {}: {}",
-            peer.addr,
-            hint::describe(&err)
-        ),
+        Ok(()) => true,
+        Err(err) => {
+            say!(
+                "console: could not send to {}: {}",
+                peer.addr,
+                hint::describe(&err)
+            );
+            false
+        }
     }
 }
 
