@@ -171,11 +171,9 @@ impl Shared {
         self.clients().clone()
     }
 
-    /// Takes `peer` off the list; returns how many are left online.
-    fn remove(&self, peer: &Peer) -> usize {
-        let mut clients = self.clients();
-        clients.retain(|p| p.number != peer.number);
-        clients.len()
+    /// Takes `peer` off the list.
+    fn remove(&self, peer: &Peer) {
+        self.clients().retain(|p| p.number != peer.number);
     }
 }
 
@@ -285,8 +283,9 @@ fn admit(
     };
     say!("[connect] {addr} ({online} online)");
 
-    // One thread per client, named after it: debuggers, `top -H` and panic messages
-    // show `client-127.0.0.1:50312` instead of an anonymous number.
+    // One thread per client, named after it: a panic message or a debugger says
+    // `client-127.0.0.1:50312` instead of an anonymous thread number. (Linux keeps
+    // only the first 15 bytes for `top -H`: `client-127.0.0`.)
     let for_thread = (Arc::clone(shared), Arc::clone(&peer));
     let spawned = thread::Builder::new()
         .name(format!("client-{addr}"))
