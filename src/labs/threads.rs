@@ -93,13 +93,13 @@ pub struct SwarmArgs {
     #[command(flatten)]
     endpoint: Endpoint,
 
-    /// How many clients to open at once
-    #[arg(short = 'n', long = "clients", default_value_t = 9,
+    /// How many clients to open at once (1 to 200)
+    #[arg(short = 'n', long = "clients", value_name = "N", default_value_t = 9,
           value_parser = clap::value_parser!(u32).range(1..=200))]
     clients: u32,
 
-    /// How many messages each client sends before it leaves
-    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=50))]
+    /// How many messages each client sends before it leaves (1 to 50)
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=50))]
     messages: u32,
 }
 
