@@ -15,6 +15,8 @@ use clap::{ArgMatches, Command, FromArgMatches, Subcommand};
 pub mod echo;
 pub mod encoding;
 pub mod framing;
+pub mod half_duplex;
+pub mod threads;
 
 /// TCP (a connected byte stream) or UDP (separate datagrams).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,6 +94,30 @@ pub const LABS: &[Lab] = &[
         guide: include_str!("../../labs/02-encoding/README.md"),
         roles: roles_of::<encoding::Role>,
         run: |lab, matches| run_role(matches, |role| encoding::run(role, lab)),
+    },
+    Lab {
+        number: 3,
+        slug: "half-duplex",
+        title: "Taking turns: a chat with one client at a time",
+        goal: "a turn-taking chat: who may speak when, q from either side, the next client, \
+               and a client that notices at once that the server went away",
+        port: 9000,
+        protocol: Protocol::Tcp,
+        guide: include_str!("../../labs/03-half-duplex/README.md"),
+        roles: roles_of::<half_duplex::Role>,
+        run: |lab, matches| run_role(matches, |role| half_duplex::run(role, lab)),
+    },
+    Lab {
+        number: 4,
+        slug: "threads",
+        title: "A thread per client: many at once",
+        goal: "one thread per client, five and more clients at once, and telling a clean \
+               exit from a lost or reset connection",
+        port: 12000,
+        protocol: Protocol::Tcp,
+        guide: include_str!("../../labs/04-threads/README.md"),
+        roles: roles_of::<threads::Role>,
+        run: |lab, matches| run_role(matches, |role| threads::run(role, lab)),
     },
     Lab {
         number: 7,

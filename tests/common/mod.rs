@@ -292,3 +292,12 @@ pub fn read_until_contains(stream: &mut TcpStream, needle: &str) -> String {
     }
     String::from_utf8_lossy(&got).into_owned()
 }
+
+/// A loopback TCP port that nothing listens on (bound, read, released), for testing
+/// what a client does when its server is not running.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind(("127.0.0.1", 0))
+        .and_then(|listener| listener.local_addr())
+        .expect("the OS hands out a free port")
+        .port()
+}

@@ -1,0 +1,217 @@
+//! Lab 4 — threads: a thread per client, the log of comings and goings, the console,
+//! the full-duplex client and the swarm.
+
+mod common;
+
+use std::io::Write;
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use common::{connect, free_port, lab_cmd, read_until_contains, Lab};
+use predicates::prelude::*;
+
+/// A plain socket client that has read its welcome; with its own address.
+fn join(port: u16) -> (TcpStream, String) {
+    let mut stream = connect(port);
+    let me = stream.local_addr().expect("a local address").to_string();
+    let welcome = read_until_contains(&mut stream, "welcome");
+    assert!(welcome.contains(&me), "the welcome names {me}: {welcome:?}");
+    (stream, me)
+}
+
+fn say(stream: &mut TcpStream, line: &str) {
+    stream
+        .write_all(format!("{line}\n").as_bytes())
+        .expect("the server reads");
+}
+
+#[test]
+fn six_clients_at_once_each_get_a_welcome_and_replies_naming_their_own_port() {
+    let (mut server, port) = Lab::server("4", &[]);
+    let mut clients: Vec<(TcpStream, String)> = (0..6).map(|_| join(port)).collect();
+    server.wait_for("(6 online)");
+
+    // All six are online; each speaks in turn and each reply is its own.
+    for (i, (stream, me)) in clients.iter_mut().enumerate() {
+        say(stream, &format!("hello from {i}"));
+        let reply = read_until_contains(stream, &format!("hello from {i}"));
+        assert!(reply.contains(&format!("reply to {me}")), "{reply:?}");
+    }
+    for (i, (_, me)) in clients.iter().enumerate() {
+        server.wait_for(&format!("{me}: hello from {i}"));
+    }
+}
+
+#[test]
+fn each_way_of_leaving_gets_its_own_end_line() {
+    let (mut server, port) = Lab::server("4", &[]);
+
+    let (mut polite, polite_addr) = join(port);
+    say(&mut polite, "exit");
+    read_until_contains(&mut polite, "goodbye");
+    server.wait_for(&format!("[disconnect] {polite_addr} said exit"));
+
+    let (silent, silent_addr) = join(port);
+    drop(silent);
+    server.wait_for(&format!("[lost] {silent_addr} closed without exit"));
+
+    let (rude, rude_addr) = join(port);
+    socket2::SockRef::from(&rude)
+        .set_linger(Some(Duration::ZERO))
+        .expect("SO_LINGER can be set");
+    drop(rude); // with SO_LINGER 0, close() sends a reset (RST)
+    server.wait_for(&format!("[error] {rude_addr} connection reset"));
+}
+
+#[test]
+fn the_console_sends_to_one_client_by_number_or_port_and_to_all() {
+    let (mut server, port) = Lab::server("4", &[]);
+    let (mut first, _) = join(port);
+    let (mut second, second_addr) = join(port);
+    server.wait_for("(2 online)");
+
+    server.send_line("/list");
+    server.wait_for("2 online");
+    server.wait_for("#1 127.0.0.1:");
+
+    server.send_line("/send #1 just for you");
+    read_until_contains(&mut first, "[server] just for you");
+    let second_port = second_addr.rsplit(':').next().expect("a port");
+    server.send_line(&format!("/send {second_port} only you"));
+    read_until_contains(&mut second, "[server] only you");
+
+    server.send_line("/all hello everyone");
+    read_until_contains(&mut first, "[server] hello everyone");
+    read_until_contains(&mut second, "[server] hello everyone");
+
+    server.send_line("/send #9 nobody");
+    server.wait_for("no client #9 is online");
+    server.send_line("/help");
+    server.wait_for("/shutdown");
+}
+
+#[test]
+fn console_shutdown_tells_every_client_joins_the_threads_and_exits_zero() {
+    let (mut server, port) = Lab::server("4", &[]);
+    let (mut first, first_addr) = join(port);
+    let (mut second, _) = join(port);
+    server.wait_for("(2 online)");
+
+    server.send_line("/shutdown");
+    read_until_contains(&mut first, "shutting down");
+    read_until_contains(&mut second, "shutting down");
+    assert!(server.wait_exit().success());
+    server.wait_for(&format!("[closed] {first_addr} by the server (shutdown)"));
+    server.wait_for("2 client thread(s) joined");
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_shuts_down_cleanly_and_tells_the_clients() {
+    let (mut server, port) = Lab::server("4", &[]);
+    let (mut client, _) = join(port);
+    server.wait_for("(1 online)");
+    server.signal("TERM");
+    read_until_contains(&mut client, "shutting down");
+    assert!(server.wait_exit().success());
+    server.wait_for("server stopped");
+}
+
+#[test]
+fn a_swarm_makes_the_server_show_every_kind_of_end_line_and_exits_zero() {
+    let (mut server, port) = Lab::server("4", &[]);
+    let port = port.to_string();
+    lab_cmd(&["4", "swarm", "-n", "6", "--port", &port])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "6 connected, 6 welcomes, 18/18 replies; 2 said exit, 2 closed, 2 reset",
+        ));
+    server.wait_for("(6 online)");
+    let mut ends = Vec::new();
+    for _ in 0..6 {
+        ends.push(server.wait_for("] 127.0.0.1:"));
+    }
+    for kind in ["said exit", "closed without exit", "connection reset"] {
+        let count = ends.iter().filter(|line| line.ends_with(kind)).count();
+        assert_eq!(count, 2, "{kind}: {ends:#?}");
+    }
+}
+
+#[test]
+fn a_swarm_without_a_server_says_so_and_exits_1() {
+    let port = free_port().to_string();
+    lab_cmd(&["4", "swarm", "-n", "3", "--port", &port])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("lab 4 server"));
+}
+
+#[test]
+fn a_full_server_turns_the_next_client_away_politely() {
+    let (mut server, port) = Lab::server("4", &["--max-clients", "1"]);
+    let (_first, _) = join(port);
+    let mut second = connect(port);
+    read_until_contains(&mut second, "the server is full");
+    server.wait_for("[full] 127.0.0.1:");
+}
+
+#[test]
+fn the_client_prints_what_arrives_while_it_reads_its_input_and_exit_leaves() {
+    let (mut server, port) = Lab::server("4", &[]);
+    let mut client = Lab::start(&["4", "client", "--port", &port.to_string()]);
+    client.wait_for("welcome, 127.0.0.1:");
+
+    // Something arrives while the client is waiting for our typing: it shows at once.
+    server.wait_for("(1 online)");
+    server.send_line("/all are you there?");
+    client.wait_for("[server] are you there?");
+
+    client.send_line("你好");
+    client.wait_for("reply to 127.0.0.1:");
+    server.wait_for(": 你好");
+    client.send_line("exit");
+    client.wait_for("goodbye");
+    assert!(client.wait_exit().success());
+    server.wait_for("said exit");
+}
+
+#[test]
+fn client_reports_server_gone_at_once_instead_of_hanging() {
+    let (mut server, port) = Lab::server("4", &[]);
+    let mut client = Lab::start(&["4", "client", "--port", &port.to_string()]);
+    client.wait_for("welcome");
+    let killed = Instant::now();
+    server.kill();
+    let status = client.wait_exit();
+    assert!(
+        killed.elapsed() < Duration::from_secs(3),
+        "took {:?}",
+        killed.elapsed()
+    );
+    assert_eq!(status.code(), Some(1));
+    client.wait_for_err("closed the connection");
+}
+
+#[test]
+fn invalid_utf8_a_huge_line_and_a_silent_client_never_block_the_others() {
+    let (mut server, port) = Lab::server("4", &[]);
+    let (_silent, _) = join(port);
+
+    let (mut garbled, garbled_addr) = join(port);
+    garbled.write_all(b"\xff\xfe\x1b[2J\n").expect("send");
+    let line = server.wait_for(&format!("{garbled_addr}: "));
+    assert!(line.ends_with("\\xff\\xfe\\e[2J"), "{line}");
+
+    // 200 KB in one line, and the sender never reads its replies.
+    let (mut flood, flood_addr) = join(port);
+    flood.write_all(&vec![b'a'; 200_000]).expect("send");
+    flood.write_all(b"\n").expect("send");
+    server.wait_for(&format!("{flood_addr}: aaaa"));
+
+    // Meanwhile a newcomer is welcomed and answered.
+    let (mut newcomer, me) = join(port);
+    say(&mut newcomer, "still alive?");
+    let reply = read_until_contains(&mut newcomer, "still alive?");
+    assert!(reply.contains(&format!("reply to {me}")), "{reply:?}");
+}
