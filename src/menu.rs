@@ -16,24 +16,35 @@ pub fn available() -> bool {
     io::stdin().is_terminal() && io::stdout().is_terminal()
 }
 
-/// `lab list`: one line per lab.
+/// `lab list`: one line per lab, in columns as wide as their widest entry.
 pub fn print_list(out: &mut impl Write) -> io::Result<()> {
-    writeln!(
-        out,
-        " #  {:<12}  {:<48}  {:<20}  port",
-        "lab", "title", "roles"
-    )?;
-    for lab in LABS {
-        let roles: Vec<String> = lab.role_names().into_iter().map(|(name, _)| name).collect();
+    let rows: Vec<[String; 5]> = LABS
+        .iter()
+        .map(|lab| {
+            let roles: Vec<String> = lab.role_names().into_iter().map(|(name, _)| name).collect();
+            [
+                lab.number.to_string(),
+                lab.slug.to_string(),
+                lab.title.to_string(),
+                roles.join(", "),
+                format!("{}/{}", lab.port, lab.protocol),
+            ]
+        })
+        .collect();
+    let header = ["#", "lab", "title", "roles", "port"].map(String::from);
+    let width = |col: usize| {
+        rows.iter()
+            .chain([&header])
+            .map(|row| row[col].chars().count())
+            .max()
+            .unwrap_or(0)
+    };
+    let (w1, w2, w3) = (width(1), width(2), width(3));
+    for row in [&header].into_iter().chain(&rows) {
         writeln!(
             out,
-            "{:>2}  {:<12}  {:<48}  {:<20}  {}/{}",
-            lab.number,
-            lab.slug,
-            lab.title,
-            roles.join(", "),
-            lab.port,
-            lab.protocol
+            "{:>2}  {:<w1$}  {:<w2$}  {:<w3$}  {}",
+            row[0], row[1], row[2], row[3], row[4]
         )?;
     }
     Ok(())
