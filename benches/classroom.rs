@@ -29,6 +29,7 @@ fn main() {
 
     let messages = if quick { 500 } else { 5_000 };
     lab1_round_trip(messages, &mut table);
+    lab4_many_clients(if quick { 100 } else { 1_000 }, &mut table);
 
     table.print();
 }
@@ -95,6 +96,94 @@ fn round_trips(port: u16, count: usize, reply_len: usize) -> Vec<Duration> {
 }
 
 // ---------------------------------------------------------------------------------
+// Lab 4: a thousand clients, a thread each
+// ---------------------------------------------------------------------------------
+
+/// `n` clients connect at once to `lab 4 server`; measured: the time until every one
+/// has its welcome line, how many `ping`s are answered, the server's RSS and threads
+/// while all are connected.
+fn lab4_many_clients(n: usize, table: &mut Table) {
+    let server = Server::start(&["4", "server", "--port", "0", "--max-clients", "1000"]);
+    let port = server.port;
+    // Three meeting points: all welcomed, all pinged, measured (then everyone leaves).
+    let gate = std::sync::Arc::new(std::sync::Barrier::new(n + 1));
+    let start = Instant::now();
+    let clients: Vec<_> = (0..n)
+        .map(|_| {
+            let gate = gate.clone();
+            thread::Builder::new()
+                .stack_size(64 * 1024)
+                .spawn(move || {
+                    let conn = TcpStream::connect(("127.0.0.1", port)).ok();
+                    let mut lines = conn.as_ref().and_then(|c| {
+                        c.set_read_timeout(Some(Duration::from_secs(20))).ok()?;
+                        Some(BufReader::new(c.try_clone().ok()?))
+                    });
+                    let welcomed = lines
+                        .as_mut()
+                        .is_some_and(|l| read_line_starting(l, "welcome"));
+                    gate.wait();
+                    let answered = welcomed
+                        && conn
+                            .as_ref()
+                            .is_some_and(|mut c| c.write_all(b"ping\n").is_ok())
+                        && lines
+                            .as_mut()
+                            .is_some_and(|l| read_line_starting(l, "reply to"));
+                    gate.wait();
+                    gate.wait();
+                    (welcomed, answered)
+                })
+                .expect("spawn a client thread")
+        })
+        .collect();
+    gate.wait();
+    let all_welcomed = start.elapsed();
+    gate.wait();
+    let usage = rss_and_threads(server.pid());
+    gate.wait();
+    let results: Vec<(bool, bool)> = clients
+        .into_iter()
+        .map(|c| c.join().unwrap_or((false, false)))
+        .collect();
+    let welcomed = results.iter().filter(|r| r.0).count();
+    let answered = results.iter().filter(|r| r.1).count();
+    table.row(
+        "lab 4",
+        &format!("{n} clients at once"),
+        &format!(
+            "{welcomed}/{n} welcomed in {}, {answered}/{n} pings answered, {}",
+            ms(all_welcomed),
+            usage_text(usage)
+        ),
+        "all 1,000 answered",
+    );
+}
+
+/// Reads lines until one starts with `prefix` (true) or the connection ends (false).
+fn read_line_starting(lines: &mut impl BufRead, prefix: &str) -> bool {
+    let mut line = String::new();
+    loop {
+        line.clear();
+        match lines.read_line(&mut line) {
+            Ok(0) | Err(_) => return false,
+            Ok(_) if line.starts_with(prefix) => return true,
+            Ok(_) => {}
+        }
+    }
+}
+
+fn usage_text(usage: Option<(u64, u64)>) -> String {
+    match usage {
+        Some((rss_kib, threads)) => format!(
+            "server RSS {:.1} MiB, {threads} threads",
+            rss_kib as f64 / 1024.0
+        ),
+        None => "server RSS: not measured (no /proc)".to_string(),
+    }
+}
+
+// ---------------------------------------------------------------------------------
 // Helpers: the lab process, percentiles, /proc, the table
 // ---------------------------------------------------------------------------------
 
@@ -134,7 +223,6 @@ impl Server {
         Server { child, port }
     }
 
-    #[allow(dead_code)] // used by the sections that measure memory and threads
     fn pid(&self) -> u32 {
         self.child.id()
     }
@@ -158,7 +246,6 @@ fn ms(d: Duration) -> String {
 }
 
 /// `VmRSS` in KiB and the thread count of a process, from /proc (Linux only).
-#[allow(dead_code)]
 fn rss_and_threads(pid: u32) -> Option<(u64, u64)> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let field = |name: &str| {
