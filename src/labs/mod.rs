@@ -13,6 +13,7 @@ use std::fmt;
 use clap::{ArgMatches, Command, FromArgMatches, Subcommand};
 
 pub mod echo;
+pub mod udp;
 
 /// TCP (a connected byte stream) or UDP (separate datagrams).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,6 +80,17 @@ pub const LABS: &[Lab] = &[
         roles: roles_of::<echo::Role>,
         run: |lab, matches| run_role(matches, |role| echo::run(role, lab)),
     },
+    Lab {
+        number: 5,
+        slug: "udp",
+        title: "Datagrams: one socket, many peers, no connection",
+        goal: "recvfrom/sendto with no accept, one socket for many peers, and the classic UDP mistakes made live",
+        port: 9000,
+        protocol: Protocol::Udp,
+        guide: include_str!("../../labs/05-udp/README.md"),
+        roles: roles_of::<udp::Role>,
+        run: |lab, matches| run_role(matches, |role| udp::run(role, lab)),
+    },
 ];
 
 /// Finds a lab by number (`1`, `01`) or slug (`echo`).
@@ -113,10 +125,19 @@ mod tests {
     #[test]
     fn labs_are_numbered_one_after_another_with_unique_slugs_and_ports_above_1023() {
         for (i, lab) in LABS.iter().enumerate() {
-            assert_eq!(usize::from(lab.number), i + 1, "lab {} is out of order", lab.slug);
+            assert_eq!(
+                usize::from(lab.number),
+                i + 1,
+                "lab {} is out of order",
+                lab.slug
+            );
             assert!(lab.port > 1023, "lab {} uses a privileged port", lab.slug);
             assert_eq!(LABS.iter().filter(|l| l.slug == lab.slug).count(), 1);
-            assert!(!lab.role_names().is_empty(), "lab {} has no roles", lab.slug);
+            assert!(
+                !lab.role_names().is_empty(),
+                "lab {} has no roles",
+                lab.slug
+            );
         }
     }
 
@@ -150,7 +171,11 @@ mod tests {
                 "EXERCISES.md has no section starting `{heading}`"
             );
         }
-        assert_eq!(sections.len(), LABS.len(), "EXERCISES.md sections: {sections:?}");
+        assert_eq!(
+            sections.len(),
+            LABS.len(),
+            "EXERCISES.md sections: {sections:?}"
+        );
     }
 
     #[test]
