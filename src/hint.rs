@@ -94,13 +94,9 @@ pub fn describe(err: &io::Error) -> String {
         }
         ErrorKind::AddrInUse => "the address is already in use [EADDRINUSE; WinError 10048]",
         ErrorKind::PermissionDenied => "permission denied [EACCES; WinError 10013 on Windows]",
-        ErrorKind::UnexpectedEof => {
-            "the other side closed the connection in the middle of a message"
-        }
+        ErrorKind::UnexpectedEof => "the other side closed the connection in the middle of a message",
         ErrorKind::HostUnreachable => "no route to that host [EHOSTUNREACH; WinError 10065]",
-        ErrorKind::NetworkUnreachable => {
-            "that network is unreachable [ENETUNREACH; WinError 10051]"
-        }
+        ErrorKind::NetworkUnreachable => "that network is unreachable [ENETUNREACH; WinError 10051]",
         _ => "",
     };
     // The OS's own wording stays in brackets for the instructor; the sentence comes first.
@@ -149,10 +145,7 @@ mod tests {
         let err = io::Error::from_raw_os_error(if cfg!(windows) { 10054 } else { 104 });
         let text = describe(&err);
         if cfg!(target_os = "linux") {
-            assert!(
-                text.starts_with("the other side reset the connection"),
-                "{text}"
-            );
+            assert!(text.starts_with("the other side reset the connection"), "{text}");
             assert!(text.contains("WinError 10054"), "{text}");
         }
     }

@@ -18,11 +18,7 @@ pub fn available() -> bool {
 
 /// `lab list`: one line per lab.
 pub fn print_list(out: &mut impl Write) -> io::Result<()> {
-    writeln!(
-        out,
-        " #  {:<12}  {:<48}  {:<20}  port",
-        "lab", "title", "roles"
-    )?;
+    writeln!(out, " #  {:<12}  {:<48}  {:<20}  port", "lab", "title", "roles")?;
     for lab in LABS {
         let roles: Vec<String> = lab.role_names().into_iter().map(|(name, _)| name).collect();
         writeln!(
@@ -43,18 +39,9 @@ pub fn print_list(out: &mut impl Write) -> io::Result<()> {
 pub fn print_list_and_how_to_start(out: &mut impl Write) -> io::Result<()> {
     print_list(out)?;
     writeln!(out)?;
-    writeln!(
-        out,
-        "Start a lab in two terminals: `lab 1 server` in one, `lab 1 client` in the other."
-    )?;
-    writeln!(
-        out,
-        "Read a lab's guide with `lab 1 guide`; a lab's slug works too: `lab echo server`."
-    )?;
-    writeln!(
-        out,
-        "Run `lab` in a terminal for a menu; the step-by-step path is in EXERCISES.md."
-    )
+    writeln!(out, "Start a lab in two terminals: `lab 1 server` in one, `lab 1 client` in the other.")?;
+    writeln!(out, "Read a lab's guide with `lab 1 guide`; a lab's slug works too: `lab echo server`.")?;
+    writeln!(out, "Run `lab` in a terminal for a menu; the step-by-step path is in EXERCISES.md.")
 }
 
 /// `lab N` on a pipe: what the lab is and how to run each role.
@@ -66,16 +53,8 @@ pub fn print_summary(lab: &Lab, out: &mut impl Write) -> io::Result<()> {
     for (name, about) in lab.role_names() {
         writeln!(out, "  lab {} {:<8} {}", lab.number, name, about)?;
     }
-    writeln!(
-        out,
-        "  lab {} {:<8} Print this lab's guide",
-        lab.number, "guide"
-    )?;
-    writeln!(
-        out,
-        "Options of a role: `lab {} server --help`.",
-        lab.number
-    )
+    writeln!(out, "  lab {} {:<8} Print this lab's guide", lab.number, "guide")?;
+    writeln!(out, "Options of a role: `lab {} server --help`.", lab.number)
 }
 
 /// `lab N guide`.
@@ -122,10 +101,7 @@ fn choose_role(lab: &Lab) -> anyhow::Result<Option<Vec<String>>> {
         .iter()
         .map(|(name, about)| format!("{name:<8} {about}"))
         .collect();
-    let question = format!(
-        "Lab {} — {}: which role? (Esc goes back)",
-        lab.number, lab.slug
-    );
+    let question = format!("Lab {} — {}: which role? (Esc goes back)", lab.number, lab.slug);
     let Some(picked) = answered(Select::new(&question, options).raw_prompt())? else {
         return Ok(None);
     };
@@ -136,11 +112,7 @@ fn choose_role(lab: &Lab) -> anyhow::Result<Option<Vec<String>>> {
         for arg in command.get_positionals().filter(|a| a.is_required_set()) {
             let name = arg.get_id().to_string().to_uppercase();
             let help = arg.get_help().map(|h| h.to_string()).unwrap_or_default();
-            match answered(
-                Text::new(&format!("{name}:"))
-                    .with_help_message(&help)
-                    .prompt(),
-            )? {
+            match answered(Text::new(&format!("{name}:")).with_help_message(&help).prompt())? {
                 Some(value) => argv.push(value),
                 None => return Ok(None),
             }

@@ -106,13 +106,9 @@ fn server(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
     // 1. socket(): a new TCP socket. It has no address yet; nothing is on the network.
     //    `None` lets the OS pick the protocol for SOCK_STREAM, which is TCP (Python's
     //    third argument, proto=0, means the same).
-    steps.next(
-        &mut input,
-        "socket()",
-        "creates a TCP socket. It has no address yet.",
-    );
-    let listener =
-        Socket::new(Domain::for_address(addr), Type::STREAM, None).context("socket() failed")?;
+    steps.next(&mut input, "socket()", "creates a TCP socket. It has no address yet.");
+    let listener = Socket::new(Domain::for_address(addr), Type::STREAM, None)
+        .context("socket() failed")?;
     steps.done(format!("socket() -> a new TCP socket ({})", family(addr)));
 
     // SO_REUSEADDR lets us bind the port again right after a restart, while the last
@@ -175,14 +171,13 @@ fn server(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
         let (conn, peer) = match listener.accept() {
             Ok(accepted) => accepted,
             Err(err) => {
-                say!(
-                    "accept() failed: {}; waiting for the next client",
-                    hint::describe(&err)
-                );
+                say!("accept() failed: {}; waiting for the next client", hint::describe(&err));
                 continue;
             }
         };
-        let peer = peer.as_socket().context("the client has no IP address")?;
+        let peer = peer
+            .as_socket()
+            .context("the client has no IP address")?;
         steps.done(format!("accept() -> {peer}"));
         if args.quiet {
             say!("[connect] {peer}");
@@ -235,21 +230,14 @@ fn serve_one_client(
         );
         let n = match conn.read(&mut buf) {
             Ok(0) => {
-                steps.done(format!(
-                    "recv({}) -> 0 bytes: the client closed",
-                    args.bufsize
-                ));
+                steps.done(format!("recv({}) -> 0 bytes: the client closed", args.bufsize));
                 return End::Closed;
             }
             Ok(n) => n,
             Err(err) => return End::Failed(err),
         };
         let data = &buf[..n];
-        steps.done(format!(
-            "recv({}) -> {n} bytes: {}",
-            args.bufsize,
-            preview(data, 60)
-        ));
+        steps.done(format!("recv({}) -> {n} bytes: {}", args.bufsize, preview(data, 60)));
         if args.quiet {
             say!("{peer}: {}", preview(data, 200));
         }
@@ -273,11 +261,7 @@ fn serve_one_client(
         if let Err(err) = send_all(conn, &reply, steps) {
             return End::Failed(err);
         }
-        steps.done(format!(
-            "send({} bytes): {}",
-            reply.len(),
-            preview(&reply, 60)
-        ));
+        steps.done(format!("send({} bytes): {}", reply.len(), preview(&reply, 60)));
     }
 }
 
@@ -287,10 +271,7 @@ fn send_all(conn: &Socket, mut bytes: &[u8], steps: &Steps) -> std::io::Result<(
     while !bytes.is_empty() {
         let sent = conn.send(bytes)?;
         if sent < bytes.len() {
-            steps.done(format!(
-                "send() took {sent} of {} bytes; sending the rest",
-                bytes.len()
-            ));
+            steps.done(format!("send() took {sent} of {} bytes; sending the rest", bytes.len()));
         }
         bytes = &bytes[sent..];
     }
@@ -299,9 +280,7 @@ fn send_all(conn: &Socket, mut bytes: &[u8], steps: &Steps) -> std::io::Result<(
 
 /// The time as Python's `time.ctime()` writes it: `Mon Nov 23 03:47:53 2026`.
 fn ctime_now() -> String {
-    chrono::Local::now()
-        .format("%a %b %e %H:%M:%S %Y")
-        .to_string()
+    chrono::Local::now().format("%a %b %e %H:%M:%S %Y").to_string()
 }
 
 fn family(addr: SocketAddr) -> &'static str {
@@ -351,14 +330,8 @@ fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
         (None, Some((err, server))) => return Err(hint::connect_failed(err, server, lab)),
         (None, None) => unreachable!("resolve() returns at least one address"),
     };
-    let local = socket
-        .local_addr()?
-        .as_socket()
-        .context("no local address")?;
-    steps.done(format!(
-        "connect({server}) -> connected, from local port {}",
-        local.port()
-    ));
+    let local = socket.local_addr()?.as_socket().context("no local address")?;
+    steps.done(format!("connect({server}) -> connected, from local port {}", local.port()));
     if input.interactive() {
         say!("Type a message and press Enter; `exit` ends the conversation.");
     }

@@ -120,9 +120,7 @@ impl Lab {
             }
             let now = Instant::now();
             if now >= deadline {
-                self.fail(&format!(
-                    "waited {PATIENCE:?} for {stream:?} line containing {needle:?}"
-                ));
+                self.fail(&format!("waited {PATIENCE:?} for {stream:?} line containing {needle:?}"));
             }
             match self.lines.recv_timeout(deadline - now) {
                 Ok(line) => self.seen.push(line),
@@ -221,11 +219,7 @@ impl Drop for Lab {
     }
 }
 
-fn forward_lines(
-    pipe: impl Read + Send + 'static,
-    stream: Stream,
-    tx: mpsc::Sender<(Stream, String)>,
-) {
+fn forward_lines(pipe: impl Read + Send + 'static, stream: Stream, tx: mpsc::Sender<(Stream, String)>) {
     thread::spawn(move || {
         let mut reader = BufReader::new(pipe);
         let mut raw = Vec::new();
@@ -234,9 +228,7 @@ fn forward_lines(
             match reader.read_until(b'\n', &mut raw) {
                 Ok(0) | Err(_) => return,
                 Ok(_) => {
-                    let line = String::from_utf8_lossy(&raw)
-                        .trim_end_matches(['\n', '\r'])
-                        .to_string();
+                    let line = String::from_utf8_lossy(&raw).trim_end_matches(['\n', '\r']).to_string();
                     if tx.send((stream, line)).is_err() {
                         return;
                     }
@@ -248,11 +240,7 @@ fn forward_lines(
 
 /// `listening on 127.0.0.1:40123 (tcp)` → 40123; also `[::1]:40123`.
 pub fn parse_port(line: &str) -> Option<u16> {
-    let addr = line
-        .split("listening on ")
-        .nth(1)?
-        .split_whitespace()
-        .next()?;
+    let addr = line.split("listening on ").nth(1)?.split_whitespace().next()?;
     addr.parse::<SocketAddr>().ok().map(|a| a.port())
 }
 
@@ -271,21 +259,11 @@ pub fn read_until_contains(stream: &mut TcpStream, needle: &str) -> String {
     let mut got = Vec::new();
     let mut buf = [0u8; 4096];
     while !String::from_utf8_lossy(&got).contains(needle) {
-        assert!(
-            Instant::now() < deadline,
-            "no {needle:?} in {:?}",
-            String::from_utf8_lossy(&got)
-        );
+        assert!(Instant::now() < deadline, "no {needle:?} in {:?}", String::from_utf8_lossy(&got));
         match stream.read(&mut buf) {
-            Ok(0) => panic!(
-                "connection closed before {needle:?}; got {:?}",
-                String::from_utf8_lossy(&got)
-            ),
+            Ok(0) => panic!("connection closed before {needle:?}; got {:?}", String::from_utf8_lossy(&got)),
             Ok(n) => got.extend_from_slice(&buf[..n]),
-            Err(err) => panic!(
-                "read failed waiting for {needle:?}: {err}; got {:?}",
-                String::from_utf8_lossy(&got)
-            ),
+            Err(err) => panic!("read failed waiting for {needle:?}: {err}; got {:?}", String::from_utf8_lossy(&got)),
         }
     }
     String::from_utf8_lossy(&got).into_owned()

@@ -154,21 +154,20 @@ fn server(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
             None => format!("{peer}:"),
         };
         say!(
-            "{} {}  ({n} bytes)",
+            "{} {}  ({})",
             paint(&who, number),
-            preview(text, 200)
+            preview(text, 200),
+            bytes(n)
         );
 
         // The classic chat ends with `q`. UDP has no close(), so this datagram is the
         // only way the server can learn that a client has left. No reply to it.
         if text.trim_ascii().eq_ignore_ascii_case(b"q") {
-            say!(
-                "{}",
-                paint(
-                    &format!("{peer} said q: it is leaving (UDP itself would never tell us)"),
-                    number
-                )
+            let leaving = format!(
+                "{} said q: leaving (UDP itself would never tell us)",
+                who.trim_end_matches(':')
             );
+            say!("{}", paint(&leaving, number));
             continue;
         }
 
@@ -179,6 +178,15 @@ fn server(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
             Ok(sent) => say!("  sendto({peer}) -> {sent} bytes"),
             Err(err) => say!("  sendto({peer}) failed: {}", hint::describe(&err)),
         }
+    }
+}
+
+/// `1 byte`, `8 bytes`.
+fn bytes(n: usize) -> String {
+    if n == 1 {
+        "1 byte".to_string()
+    } else {
+        format!("{n} bytes")
     }
 }
 
@@ -286,6 +294,9 @@ fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
         let Some(line) = input.read(&format!("{}> ", args.name)) else {
             // End of input (Ctrl-D, or the end of a piped file). There is no
             // connection to close: the server never learns we left.
+            if input.interactive() {
+                say!(""); // end the prompt's line
+            }
             return Ok(());
         };
         waiting.show_late_replies();
@@ -432,12 +443,12 @@ fn is_port_unreachable(err: &io::Error) -> bool {
 fn nobody_listening(server: SocketAddr, err: &io::Error, lab: &Lab) -> String {
     let code = err
         .raw_os_error()
-        .map(|c| format!(", os error {c}"))
+        .map(|c| format!(", os error {c} here"))
         .unwrap_or_default();
     format!(
         "nobody is listening on {server} (udp): that machine answered \"port unreachable\", \
-         which the socket reports as connection refused [ECONNREFUSED; WinError 10054 on \
-         Windows{code}]. Start `lab {} server` first; this client carries on",
+         which the socket reports as connection refused [ECONNREFUSED{code}; WinError 10054 \
+         on Windows]. Start `lab {} server` first; this client carries on",
         lab.number
     )
 }
