@@ -206,6 +206,10 @@ const CASES: [Case; 11] = [
 /// How long a case waits for something that should not come (silence is the lesson).
 const SHORT_WAIT: Duration = Duration::from_millis(250);
 
+/// How long a case waits for something that should come. On loopback it comes at
+/// once; the margin is for a machine busy with other work.
+const LONG_WAIT: Duration = Duration::from_secs(2);
+
 // 1 -------------------------------------------------------------------------------
 
 const SEND_WITHOUT_CONNECT: Case = Case {
@@ -415,7 +419,7 @@ fn connected_to_a_closed_port() -> io::Result<Observed> {
             format!("connect({closed}); send(b\"hi\") -> {}", shown(&sent)),
             format!("recv() -> {} after {} ms", shown(&got), waited.as_millis()),
         ],
-        as_described: matches!(sent, Ok(2)) && refused && waited < SHORT_WAIT,
+        as_described: matches!(sent, Ok(2)) && refused && waited < LONG_WAIT,
     })
 }
 
@@ -701,14 +705,14 @@ fn boundaries_kept() -> io::Result<Observed> {
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
     let mut client = TcpStream::connect(listener.local_addr()?)?;
     let (mut conn, _) = listener.accept()?;
-    conn.set_read_timeout(Some(SHORT_WAIT))?;
+    conn.set_read_timeout(Some(LONG_WAIT))?;
     for message in MESSAGES {
         client.write_all(message)?;
     }
     // Wait (briefly, bounded) until all 11 bytes are in the receive queue: peek
     // looks without taking. Then one read takes what is there.
     let total: usize = MESSAGES.iter().map(|m| m.len()).sum();
-    let deadline = Instant::now() + SHORT_WAIT;
+    let deadline = Instant::now() + LONG_WAIT;
     while conn.peek(&mut buf)? < total && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(1));
     }
@@ -779,11 +783,11 @@ fn receive_queue_overflows() -> io::Result<Observed> {
 // Sockets for the cases, and how their results are shown
 // ---------------------------------------------------------------------------------
 
-/// A UDP socket on 127.0.0.1 with any free port. Its reads give up after a short
-/// wait, so no case can hang.
+/// A UDP socket on 127.0.0.1 with any free port. Its reads give up after a while,
+/// so no case can hang.
 fn udp_socket() -> io::Result<UdpSocket> {
     let socket = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0))?;
-    socket.set_read_timeout(Some(SHORT_WAIT))?;
+    socket.set_read_timeout(Some(LONG_WAIT))?;
     Ok(socket)
 }
 

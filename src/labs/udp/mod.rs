@@ -48,6 +48,10 @@ use crate::term::{paint, preview, safe, safe_str, say, Lines};
 /// bytes of IPv4 header and 8 of UDP header. A buffer this big never cuts a datagram.
 pub const MAX_DATAGRAM: usize = 65_507;
 
+/// The receive buffer of the server and the client: bigger than any UDP datagram,
+/// over IPv4 or IPv6 (65,527 bytes), so none is ever cut short.
+const RECV_BUFFER: usize = 65_536;
+
 #[derive(Subcommand, Debug)]
 pub enum Role {
     /// The UDP server: one socket, each datagram printed with its sender and answered
@@ -71,7 +75,7 @@ pub struct ClientArgs {
 
     /// Your name tag: each datagram is sent as `NAME:text`, so the server can tell
     /// friends apart
-    #[arg(long, default_value = "guest")]
+    #[arg(long, default_value = "guest", value_parser = parse_name)]
     name: String,
 
     /// connect() the socket to the server first and use send()/recv() instead of
@@ -111,7 +115,7 @@ fn server(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
     let mut peers = Peers::default();
     // Big enough for any datagram, so none is cut short (`lab 5 errors --only 7`
     // shows what a 1024-byte buffer, as in the classic program, does to a longer one).
-    let mut buf = vec![0u8; MAX_DATAGRAM];
+    let mut buf = vec![0u8; RECV_BUFFER];
     let mut failures_in_a_row = 0;
     loop {
         // recvfrom(): blocks until a datagram arrives from anyone. It returns one
@@ -370,7 +374,7 @@ impl Waiting<'_> {
     /// shown and we keep waiting for the server.
     fn for_reply(&self) -> Reply {
         let deadline = Instant::now() + self.timeout;
-        let mut buf = vec![0u8; MAX_DATAGRAM];
+        let mut buf = vec![0u8; RECV_BUFFER];
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
@@ -405,7 +409,7 @@ impl Waiting<'_> {
         if self.socket.set_nonblocking(true).is_err() {
             return;
         }
-        let mut buf = vec![0u8; MAX_DATAGRAM];
+        let mut buf = vec![0u8; RECV_BUFFER];
         // Bounded: a flood of datagrams cannot keep us here.
         for _ in 0..100 {
             match self.receive(&mut buf) {
@@ -451,6 +455,21 @@ fn nobody_listening(server: SocketAddr, err: &io::Error, lab: &Lab) -> String {
          on Windows]. Start `lab {} server` first; this client carries on",
         lab.number
     )
+}
+
+/// `--name`: 1 to 32 characters, no `:` (it ends the tag) and no control characters,
+/// so the server always recognises the tag (see [`split_name_tag`]).
+fn parse_name(text: &str) -> Result<String, String> {
+    let chars = text.chars().count();
+    if !(1..=32).contains(&chars) || text.trim().is_empty() {
+        return Err("a name is 1 to 32 characters, not only spaces".to_string());
+    }
+    if text.contains(':') || text.chars().any(char::is_control) {
+        return Err(
+            "a name has no `:` (it ends the name tag) and no control characters".to_string(),
+        );
+    }
+    Ok(text.to_string())
 }
 
 /// `--timeout 2.5`: seconds, more than 0 and at most an hour.
@@ -538,6 +557,21 @@ mod tests {
         assert_eq!(peers.number_of(a), (0, true));
         assert_eq!(peers.number_of(b), (1, true));
         assert_eq!(peers.number_of(a), (0, false));
+    }
+
+    #[test]
+    fn a_name_the_client_accepts_is_a_tag_the_server_recognises() {
+        for name in ["alice", "小马过河1234QQ", "a b", &"x".repeat(32)] {
+            let name = parse_name(name).expect("a good name");
+            let datagram = format!("{name}:hi");
+            assert_eq!(
+                split_name_tag(datagram.as_bytes()),
+                (Some(name.as_str()), &b"hi"[..])
+            );
+        }
+        for bad in ["", "  ", "a:b", "\x1b[2J", &"x".repeat(33)] {
+            assert!(parse_name(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]
