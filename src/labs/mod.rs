@@ -17,6 +17,7 @@ pub mod encoding;
 pub mod framing;
 pub mod half_duplex;
 pub mod threads;
+pub mod udp;
 
 /// TCP (a connected byte stream) or UDP (separate datagrams).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,6 +119,17 @@ pub const LABS: &[Lab] = &[
         guide: include_str!("../../labs/04-threads/README.md"),
         roles: roles_of::<threads::Role>,
         run: |lab, matches| run_role(matches, |role| threads::run(role, lab)),
+    },
+    Lab {
+        number: 5,
+        slug: "udp",
+        title: "Datagrams: one socket, many peers, no connection",
+        goal: "recvfrom/sendto with no accept, one socket for many peers, and the classic UDP mistakes made live",
+        port: 9000,
+        protocol: Protocol::Udp,
+        guide: include_str!("../../labs/05-udp/README.md"),
+        roles: roles_of::<udp::Role>,
+        run: |lab, matches| run_role(matches, |role| udp::run(role, lab)),
     },
     Lab {
         number: 7,

@@ -1,0 +1,264 @@
+//! Lab 5 — udp: the server answers datagrams from anyone on one socket, the client
+//! never hangs on a missing server, and `lab 5 errors` sees every classic mistake.
+
+mod common;
+
+use std::net::{SocketAddr, UdpSocket};
+use std::time::{Duration, Instant};
+
+use common::{lab_cmd, Lab, PATIENCE};
+use predicates::prelude::*;
+
+/// A plain std UDP socket on 127.0.0.1, as a Python peer would use, that never
+/// waits longer than the harness's patience.
+fn raw_peer() -> UdpSocket {
+    let peer = UdpSocket::bind("127.0.0.1:0").expect("a UDP socket binds to any free port");
+    peer.set_read_timeout(Some(PATIENCE))
+        .expect("a read timeout can be set");
+    peer
+}
+
+/// Sends one datagram to the server and returns its reply and who sent it.
+fn ask(peer: &UdpSocket, port: u16, datagram: &[u8]) -> (String, SocketAddr) {
+    peer.send_to(datagram, ("127.0.0.1", port))
+        .expect("sendto works on loopback");
+    let mut buf = [0u8; 2048];
+    let (n, from) = peer.recv_from(&mut buf).expect("the server replies");
+    (String::from_utf8_lossy(&buf[..n]).into_owned(), from)
+}
+
+/// A UDP port on 127.0.0.1 that nobody listens on (bound, noted, closed).
+fn closed_port() -> u16 {
+    raw_peer()
+        .local_addr()
+        .expect("a bound socket has an address")
+        .port()
+}
+
+#[test]
+fn server_replies_to_a_raw_udp_peer_from_its_own_address() {
+    let (mut server, port) = Lab::server("5", &[]);
+    let peer = raw_peer();
+    let me = peer.local_addr().expect("a bound socket has an address");
+
+    let (reply, from) = ask(&peer, port, b"alice:hi");
+
+    assert_eq!(
+        from,
+        SocketAddr::from(([127, 0, 0, 1], port)),
+        "the reply comes from the server's socket"
+    );
+    assert!(
+        reply.contains(&me.to_string()),
+        "the reply names the sender: {reply}"
+    );
+    assert!(reply.ends_with("alice:hi"), "{reply}");
+    server.wait_for(&format!("{me} alice: hi"));
+}
+
+#[test]
+fn one_server_socket_answers_two_peers_each_at_its_own_address() {
+    let (mut server, port) = Lab::server("5", &[]);
+    let (alice, bob) = (raw_peer(), raw_peer());
+
+    let (to_alice, _) = ask(&alice, port, b"alice:first");
+    let (to_bob, _) = ask(&bob, port, b"bob:second");
+    let (again, _) = ask(&alice, port, b"alice:third");
+
+    let alice_addr = alice.local_addr().expect("bound").to_string();
+    let bob_addr = bob.local_addr().expect("bound").to_string();
+    assert!(
+        to_alice.contains(&alice_addr) && to_alice.ends_with("alice:first"),
+        "{to_alice}"
+    );
+    assert!(
+        to_bob.contains(&bob_addr) && to_bob.ends_with("bob:second"),
+        "{to_bob}"
+    );
+    assert!(again.ends_with("alice:third"), "{again}");
+    server.wait_for(&format!("new peer {alice_addr}"));
+    server.wait_for(&format!("new peer {bob_addr}"));
+    server.wait_for(&format!("{alice_addr} alice: third"));
+    let out = server.stdout_so_far();
+    assert_eq!(
+        out.matches("new peer").count(),
+        2,
+        "alice's second datagram is not a new peer:\n{out}"
+    );
+}
+
+#[test]
+fn server_shows_a_peers_escape_sequences_and_bad_bytes_escaped() {
+    let (mut server, port) = Lab::server("5", &[]);
+    let peer = raw_peer();
+    let (reply, _) = ask(&peer, port, b"eve:\x1b[2J\xff");
+    assert!(reply.starts_with("heard you"), "{reply}");
+    server.wait_for("eve: \\e[2J\\xff");
+    assert!(
+        !server.stdout_so_far().contains('\x1b'),
+        "a raw escape reached the terminal"
+    );
+}
+
+#[test]
+fn a_second_server_on_the_same_port_says_it_is_in_use() {
+    let taken = raw_peer();
+    let port = taken.local_addr().expect("bound").port().to_string();
+    lab_cmd(&["5", "server", "--port", &port])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(format!(
+            "port {port} (udp) is already in use"
+        )));
+}
+
+#[test]
+fn client_sends_each_line_and_shows_who_replied() {
+    let (mut server, port) = Lab::server("5", &[]);
+    let mut client = Lab::start(&[
+        "5",
+        "client",
+        "--name",
+        "alice",
+        "--port",
+        &port.to_string(),
+    ]);
+    client.send_line("hello 尹哲");
+    client.wait_for(&format!("reply from 127.0.0.1:{port}: heard you"));
+    server.wait_for("alice: hello 尹哲");
+    client.close_stdin();
+    assert!(client.wait_exit().success(), "end of input ends the client");
+}
+
+#[test]
+fn connected_client_uses_send_and_recv_and_says_q_when_leaving() {
+    let (mut server, port) = Lab::server("5", &[]);
+    let mut client = Lab::start(&[
+        "5",
+        "client",
+        "--name",
+        "bob",
+        "--connect",
+        "--port",
+        &port.to_string(),
+    ]);
+    client.wait_for(&format!("connect(127.0.0.1:{port}): no packet sent"));
+    client.send_line("hi");
+    client.wait_for("send() -> 6 bytes");
+    client.wait_for(&format!("reply from 127.0.0.1:{port}"));
+    client.send_line("q");
+    assert!(client.wait_exit().success(), "q ends the client");
+    server.wait_for("bob said q");
+}
+
+#[test]
+fn client_without_a_server_says_nobody_answered_and_exits_within_five_seconds() {
+    let port = closed_port().to_string();
+    let started = Instant::now();
+    let mut client = Lab::start(&["5", "client", "--port", &port, "--timeout", "1"]);
+    client.send_line("anyone there?");
+    client.close_stdin();
+    client.wait_for("nobody answered within 1s");
+    assert!(client.wait_exit().success());
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn connected_client_without_a_server_hears_refused_at_once_and_carries_on() {
+    let port = closed_port().to_string();
+    let mut client = Lab::start(&[
+        "5",
+        "client",
+        "--connect",
+        "--port",
+        &port,
+        "--timeout",
+        "10",
+    ]);
+    client.send_line("first");
+    client.send_line("second");
+    client.close_stdin();
+    client.wait_for("nobody is listening");
+    client.wait_for("nobody is listening");
+    assert!(client.wait_exit().success());
+    assert!(
+        !client.stdout_so_far().contains("nobody answered"),
+        "refused is not silence"
+    );
+}
+
+/// `N/M cases behaved as described` → (N, M).
+fn tally(out: &str) -> (usize, usize) {
+    let line = out
+        .lines()
+        .find(|line| line.ends_with("cases behaved as described"))
+        .unwrap_or_else(|| panic!("no tally line in:\n{out}"));
+    let (behaved, total) = line
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.split_once('/'))
+        .unwrap_or_else(|| panic!("no N/M in {line:?}"));
+    (
+        behaved.parse().expect("N is a number"),
+        total.parse().expect("M is a number"),
+    )
+}
+
+#[test]
+fn errors_runs_every_classic_mistake_and_each_behaves_as_described() {
+    let output = lab_cmd(&["5", "errors"]).output().expect("lab runs");
+    let out = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{out}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let (behaved, total) = tally(&out);
+    assert!(total >= 10, "at least the ten classic mistakes:\n{out}");
+    assert_eq!(behaved, total, "{out}");
+    assert!(out.matches("\n  observed").count() >= total, "{out}");
+    assert_eq!(out.matches("\n  PASS").count(), total, "{out}");
+    for label in ["Python, Linux", "Python, Windows", "Rust", "fix"] {
+        assert_eq!(
+            out.matches(&format!("\n  {label} ")).count(),
+            total,
+            "{label}:\n{out}"
+        );
+    }
+}
+
+#[test]
+fn errors_only_runs_the_one_case_asked_for() {
+    let output = lab_cmd(&["5", "errors", "--only", "7"])
+        .output()
+        .expect("lab runs");
+    let out = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{out}");
+    assert_eq!(tally(&out), (1, 1));
+    assert!(
+        out.contains("Case 7/") && out.contains("larger than the receive buffer"),
+        "{out}"
+    );
+    assert!(!out.contains("Case 1/"), "{out}");
+}
+
+#[test]
+fn errors_only_outside_the_cases_is_a_usage_error() {
+    lab_cmd(&["5", "errors", "--only", "99"]).assert().code(2);
+    lab_cmd(&["5", "errors", "--only", "0"]).assert().code(2);
+}
+
+#[test]
+fn errors_list_names_the_cases_without_running_them() {
+    lab_cmd(&["5", "errors", "--list"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "send() on an unconnected UDP socket",
+        ))
+        .stdout(predicate::str::contains("behaved").not());
+}
