@@ -6,7 +6,8 @@
 //! limit allows, and prints one table. It is a benchmark, not a test: nothing here
 //! passes or fails, it measures. BENCHMARKS.md records the figures and the targets.
 //!
-//! Options (after `--`): `--quick` for a short run (fewer messages and clients).
+//! Options (after `--`): `--quick` for a short run (fewer messages and clients);
+//! `--only 4` (or 1, 6) runs one lab's part.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -15,7 +16,13 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 fn main() {
-    let quick = std::env::args().any(|a| a == "--quick");
+    let args: Vec<String> = std::env::args().collect();
+    let quick = args.iter().any(|a| a == "--quick");
+    let only = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|i| args.get(i + 1).cloned());
+    let part = |lab: &str| only.as_deref().is_none_or(|o| o == lab);
     let nofile = raise_open_file_limit();
     let cores = thread::available_parallelism().map_or(1, |n| n.get());
     println!("socket-lab classroom benchmark");
@@ -28,8 +35,12 @@ fn main() {
     let mut table = Table::default();
 
     let messages = if quick { 500 } else { 5_000 };
-    lab1_round_trip(messages, &mut table);
-    lab4_many_clients(if quick { 100 } else { 1_000 }, &mut table);
+    if part("1") {
+        lab1_round_trip(messages, &mut table);
+    }
+    if part("4") {
+        lab4_many_clients(if quick { 100 } else { 1_000 }, &mut table);
+    }
 
     table.print();
 }
