@@ -64,6 +64,13 @@ const RECV_SIZE: usize = 1024;
 /// only waits when the client does not read and its buffers are full.
 const SEND_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// The kernel's send buffer for each client (Linux doubles it for bookkeeping). Left
+/// alone, Linux grows it up to 4 MiB per connection: a classroom of clients that stop
+/// reading could pin gigabytes, and a client that stops reading is noticed only once
+/// megabytes of replies have piled up. With a small buffer, send() blocks soon and
+/// SEND_TIMEOUT ends that client.
+const SEND_BUFFER: usize = 64 * 1024;
+
 /// How often the accept loop looks at the shutdown flag when no client is arriving.
 const ACCEPT_POLL: Duration = Duration::from_millis(50);
 
@@ -283,11 +290,13 @@ fn admit(
     max_clients: usize,
 ) -> Option<JoinHandle<()>> {
     // On Windows and macOS an accepted socket inherits the listener's non-blocking
-    // mode; the client's thread wants recv() to wait. The send timeout keeps a client
-    // that stops reading from holding up whoever sends to it.
+    // mode; the client's thread wants recv() to wait. The send timeout and the small
+    // send buffer keep a client that stops reading from holding up whoever sends to
+    // it, or from holding much memory.
     let ready = stream
         .set_nonblocking(false)
-        .and_then(|()| stream.set_write_timeout(Some(SEND_TIMEOUT)));
+        .and_then(|()| stream.set_write_timeout(Some(SEND_TIMEOUT)))
+        .and_then(|()| socket2::SockRef::from(&stream).set_send_buffer_size(SEND_BUFFER));
     if let Err(err) = ready {
         say!("[error] {addr}: {}", hint::describe(&err));
         return None;
