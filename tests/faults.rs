@@ -9,7 +9,9 @@
 //!
 //! Labs 1, 3 and 7 serve one client at a time on purpose (lab 4 is the fix), so a
 //! silent client blocks them by design; for them we check that they come back to the
-//! next client. Lab 6 (chat room) is tested in its own file. Each test takes a second
+//! next client. Lab 6's own file (tests/chat_room.rs) covers its signals, a client
+//! that never reads and invalid UTF-8; here it gets the resets and the raw bytes (and
+//! these tests say `skipped` when the build has no lab 6). Each test takes a second
 //! or two; every process is killed by the harness's Drop.
 
 mod common;
@@ -309,6 +311,94 @@ fn lab_1_and_lab_7_survive_garbage_and_a_mebibyte_without_newline() {
 }
 
 // ---------------------------------------------------------------------------------
+// Lab 6, the chat room
+// ---------------------------------------------------------------------------------
+
+/// Whether this build of `lab` has lab `number` (`lab N server --help` succeeds).
+fn has_lab(number: &str) -> bool {
+    let known = std::process::Command::new(common::lab_binary())
+        .args([number, "server", "--help"])
+        .output()
+        .is_ok_and(|out| out.status.success());
+    if !known {
+        eprintln!("skipped: this build has no lab {number}");
+    }
+    known
+}
+
+/// A raw client of lab 6 that has chosen `nick` and read its welcome.
+fn join_lab6(port: u16, nick: &str) -> TcpStream {
+    let mut stream = connect(port);
+    stream
+        .write_all(format!("{nick}\n").as_bytes())
+        .expect("send the nickname");
+    read_until_contains(&mut stream, &format!("* welcome, {nick}!"));
+    stream
+}
+
+#[test]
+fn lab_6_keeps_chatting_through_200_resets_and_its_threads_return_to_idle() {
+    if !has_lab("6") {
+        return;
+    }
+    let (mut server, port) = Lab::server("6", &[]);
+    let mut amy = join_lab6(port, "amy");
+    let mut bob = join_lab6(port, "bob");
+    server.wait_for("[join] bob");
+    #[cfg(target_os = "linux")]
+    let idle = status_field(server.pid(), "Threads:");
+
+    reset_storm(port, STORM);
+    amy.write_all(b"still there?\n").expect("send");
+    read_until_contains(&mut bob, "<amy> still there?");
+
+    #[cfg(target_os = "linux")]
+    {
+        let settled = threads_settle(server.pid(), idle + 2);
+        assert!(
+            settled <= idle + 2,
+            "{settled} threads after the storm, {idle} before"
+        );
+    }
+    bob.write_all(b"yes\n").expect("send");
+    read_until_contains(&mut amy, "<bob> yes");
+    assert_nothing_raw(&server.stdout_so_far());
+}
+
+#[test]
+fn lab_6_survives_garbage_a_mebibyte_without_newline_and_a_client_cut_mid_line() {
+    if !has_lab("6") {
+        return;
+    }
+    let (mut server, port) = Lab::server("6", &[]);
+    let mut amy = join_lab6(port, "amy");
+    let mut bob = join_lab6(port, "bob");
+
+    let mut rude = join_lab6(port, "rude");
+    rude.write_all(GARBAGE).expect("send");
+    let _ = rude.write_all(&vec![b'x'; 1 << 20]);
+    let cut = join_lab6(port, "cut");
+    (&cut).write_all(b"half a li").expect("send");
+    socket2::SockRef::from(&cut)
+        .set_linger(Some(Duration::ZERO))
+        .expect("SO_LINGER");
+    drop(cut);
+
+    amy.write_all(b"hello bob\n").expect("send");
+    let seen = read_until_contains(&mut bob, "<amy> hello bob");
+    assert!(
+        !seen.contains('\x1b'),
+        "bob got an escape byte raw: {seen:?}"
+    );
+    #[cfg(target_os = "linux")]
+    {
+        let rss_kib = status_field(server.pid(), "VmRSS:");
+        assert!(rss_kib < 64 * 1024, "server RSS {rss_kib} KiB");
+    }
+    assert_nothing_raw(&server.stdout_so_far());
+}
+
+// ---------------------------------------------------------------------------------
 // Ctrl-C and SIGTERM
 // ---------------------------------------------------------------------------------
 
@@ -402,5 +492,16 @@ fn sigint_and_sigterm_stop_lab_5_with_exit_0_and_free_the_port() {
 fn sigint_and_sigterm_stop_lab_7_with_exit_0_and_free_the_port() {
     for signal in ["INT", "TERM"] {
         stops_cleanly("7", signal, &[], "accept() ->");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn sigint_and_sigterm_stop_lab_6_with_exit_0_tell_the_clients_and_free_the_port() {
+    if !has_lab("6") {
+        return;
+    }
+    for signal in ["INT", "TERM"] {
+        stops_cleanly("6", signal, &[], "[connect]");
     }
 }
