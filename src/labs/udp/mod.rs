@@ -113,7 +113,7 @@ fn server(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
 
     // Ctrl-C (SIGINT) or SIGTERM: say so and exit 0. The process's sockets close as it
     // ends: a connected client's recv() returns 0 bytes, and the port is free again.
-    // (Without a handler the signal kills the process with no word and exit code 130.)
+    // (Without a handler the signal kills the process at once, without a word.)
     ctrlc::set_handler(|| {
         say!("stopped (Ctrl-C or SIGTERM); the server's sockets are closed");
         std::process::exit(0)
