@@ -5,9 +5,14 @@ sendall() on every other client in turn, from the sender's own thread. So one sl
 client stalls every message behind it. The classroom benchmark (benches/classroom.rs)
 starts it with python3 and puts the same load on it as on `lab 6 server`.
 
-Protocol, kept close to lab 6 so one load driver fits both: the first line a client
-sends is its nickname; the server answers `welcome NICK`; every later line is sent to
-everyone else as `<NICK> text`.
+It speaks the lines of lab 6 (src/labs/chat_room.rs) that the benchmark uses, so one
+load driver fits both: on connect the server sends `* welcome to the chat room ...`;
+the first line a client sends is its nickname, answered with `* welcome, NICK! ...`,
+and everyone else gets `* NICK joined (N online)`; every later line goes to everyone
+else as `<NICK> text`. (No commands, no checks: the classic has none.)
+
+One change from the tutorial: listen(128) instead of listen(5), the same queue as
+std's TcpListener gives lab 6, so the benchmark compares the broadcast, not the queue.
 
 Usage: python3 classic_chat_server.py PORT   (0 = any free port; prints the real one)
 """
@@ -16,23 +21,30 @@ import socket
 import sys
 import threading
 
-clients = []  # every connected client's socket, shared by all threads
+clients = []  # every joined client's socket, shared by all threads
+
+
+def broadcast(message, sender):
+    for other in list(clients):
+        if other is not sender:
+            try:
+                other.sendall(message)
+            except OSError:
+                pass
 
 
 def handle(conn):
     reader = conn.makefile("rb")
-    nick = reader.readline().strip().decode("utf-8", "replace")
-    conn.sendall(f"welcome {nick}\n".encode())
-    clients.append(conn)
     try:
+        conn.sendall(b"* welcome to the chat room. Choose a nickname\n")
+        nick = reader.readline().strip().decode("utf-8", "replace")
+        clients.append(conn)
+        conn.sendall(f"* welcome, {nick}!\n".encode())
+        broadcast(f"* {nick} joined ({len(clients)} online)\n".encode(), conn)
         for line in reader:
-            message = f"<{nick}> ".encode() + line
-            for other in list(clients):
-                if other is not conn:
-                    try:
-                        other.sendall(message)
-                    except OSError:
-                        pass
+            broadcast(f"<{nick}> ".encode() + line, conn)
+    except OSError:
+        pass
     finally:
         if conn in clients:
             clients.remove(conn)

@@ -163,6 +163,15 @@ fn server(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
         .context("the listening socket has no IP address")?;
     net::announce_listening(local, lab.protocol);
 
+    // Ctrl-C (SIGINT) or SIGTERM: say so and exit 0. The process's sockets close as it
+    // ends: a connected client's recv() returns 0 bytes, and the port is free again.
+    // (Without a handler the signal kills the process at once, without a word.)
+    ctrlc::set_handler(|| {
+        say!("stopped (Ctrl-C or SIGTERM); the server's sockets are closed");
+        std::process::exit(0)
+    })
+    .context("could not install the Ctrl-C handler")?;
+
     // One client at a time, for ever (Ctrl-C stops the server). Each client's address
     // is shown in a colour of its own, so one conversation is easy to tell from the next.
     for client_number in 0.. {

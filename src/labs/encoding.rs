@@ -151,6 +151,15 @@ fn server(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
         .local_addr()
         .context("the listening socket has no address")?;
     net::announce_listening(local, lab.protocol);
+
+    // Ctrl-C (SIGINT) or SIGTERM: say so and exit 0. The process's sockets close as it
+    // ends: a connected client's recv() returns 0 bytes, and the port is free again.
+    // (Without a handler the signal kills the process at once, without a word.)
+    ctrlc::set_handler(|| {
+        say!("stopped (Ctrl-C or SIGTERM); the server's sockets are closed");
+        std::process::exit(0)
+    })
+    .context("could not install the Ctrl-C handler")?;
     if args.stream {
         say!(
             "--stream: one streaming decoder per encoding per connection; a character split \

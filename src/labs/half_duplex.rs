@@ -36,6 +36,7 @@
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 
+use anyhow::Context;
 use clap::{Args, Subcommand};
 
 use crate::hint;
@@ -91,6 +92,15 @@ fn server(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
     let listener =
         TcpListener::bind(addr).map_err(|err| hint::bind_failed(err, addr, lab.protocol))?;
     net::announce_listening(listener.local_addr()?, lab.protocol);
+
+    // Ctrl-C (SIGINT) or SIGTERM: say so and exit 0. The process's sockets close as it
+    // ends: a connected client's recv() returns 0 bytes, and the port is free again.
+    // (Without a handler the signal kills the process at once, without a word.)
+    ctrlc::set_handler(|| {
+        say!("stopped (Ctrl-C or SIGTERM); the server's sockets are closed");
+        std::process::exit(0)
+    })
+    .context("could not install the Ctrl-C handler")?;
     let mut input = Lines::from_stdin();
 
     // One client after another. `number` picks each client's colour.

@@ -17,7 +17,7 @@
 //!
 //! | Python                                          | here                                          |
 //! |-------------------------------------------------|-----------------------------------------------|
-//! | `s.bind(("0.0.0.0", 12000))`, `s.listen(5)`     | `TcpListener::bind(addr)` (with listen(128))  |
+//! | `s.bind(("0.0.0.0", 12000))`, `s.listen(5)`     | `listen_for_a_classroom(addr)` (listen(1024)) |
 //! | `conn, addr = s.accept()`                       | `listener.accept()`                           |
 //! | `threading.Thread(target=handle_client, ...)`   | `thread::Builder::new().name(..).spawn(..)`   |
 //! | `data = conn.recv(2048)`; `if data == b"": ...` | `stream.read(&mut buf)`; `Ok(0)` = closed     |
@@ -30,6 +30,11 @@
 //! client to a thread of its own, so a silent client blocks nobody but its own thread.
 //! And lab 3's client can only listen or type; ours has a reader thread, so what the
 //! server sends appears while you type (full duplex).
+//!
+//! Surviving a classroom: a whole class connecting in the same second overflows
+//! the usual listen queue, so this server asks for a longer one (`LISTEN_BACKLOG`),
+//! and each client thread gets a small stack (`CLIENT_STACK`). See
+//! `listen_for_a_classroom` and the guide's "Surviving a classroom".
 //!
 //! The price of threads is shared state. The list of clients online sits behind one
 //! `Mutex`; every thread holds it only to add, remove or copy out the list, and never
@@ -44,6 +49,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
+use socket2::{Domain, Socket, Type};
 
 use crate::hint;
 use crate::labs::Lab;
@@ -58,8 +64,29 @@ const RECV_SIZE: usize = 1024;
 /// only waits when the client does not read and its buffers are full.
 const SEND_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// The kernel's send buffer for each client (Linux doubles it for bookkeeping). Left
+/// alone, Linux grows it up to 4 MiB per connection: a classroom of clients that stop
+/// reading could pin gigabytes, and a client that stops reading is noticed only once
+/// megabytes of replies have piled up. With a small buffer, send() blocks soon and
+/// SEND_TIMEOUT ends that client.
+const SEND_BUFFER: usize = 64 * 1024;
+
 /// How often the accept loop looks at the shutdown flag when no client is arriving.
 const ACCEPT_POLL: Duration = Duration::from_millis(50);
+
+/// How many finished handshakes the kernel queues for us before accept() takes them.
+/// std's `TcpListener::bind` asks for 128. A classroom (1,000 clients in one second)
+/// overflows that while the accept loop sleeps between polls, and Linux then drops
+/// the handshake's last packet: the client believes it is connected, but the server
+/// only learns of it when the kernel repeats the handshake 1, 3, 7, 15, 31 s later;
+/// each client waits that long for its welcome, or gives up. (The kernel caps the
+/// number at `net.core.somaxconn`, 4096 on current Linux.)
+const LISTEN_BACKLOG: i32 = 1024;
+
+/// The stack each client thread reserves. std's default is 2 MiB; a client thread
+/// only needs its 1 KiB receive buffer and a few short strings, and 1,000 threads
+/// would reserve 2 GiB of address space (32-bit systems do not have that).
+const CLIENT_STACK: usize = 256 * 1024;
 
 #[derive(Subcommand, Debug)]
 pub enum Role {
@@ -77,8 +104,8 @@ pub struct ServerArgs {
     endpoint: Endpoint,
 
     /// The most clients online at once; one more is told the server is full and closed
-    /// (each client costs a thread)
-    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    /// (each client costs a thread and a file descriptor)
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     max_clients: u32,
 }
 
@@ -183,10 +210,7 @@ impl Shared {
 
 fn server(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
     let addr = args.endpoint.resolve_one()?;
-    // std's TcpListener::bind does in one call what lab 1 does in four:
-    // socket() + setsockopt(SO_REUSEADDR) (not on Windows) + bind() + listen(128).
-    let listener =
-        TcpListener::bind(addr).map_err(|err| hint::bind_failed(err, addr, lab.protocol))?;
+    let listener = listen_for_a_classroom(addr, lab)?;
     net::announce_listening(listener.local_addr()?, lab.protocol);
 
     // How does a shutdown reach the main thread while it waits in accept()? A blocked
@@ -238,6 +262,25 @@ fn server(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// socket() + setsockopt(SO_REUSEADDR) + bind() + listen(LISTEN_BACKLOG), as lab 1
+/// does step by step. std's `TcpListener::bind(addr)` does the same in one call, but
+/// with listen(128): too short a queue for a classroom (see LISTEN_BACKLOG).
+fn listen_for_a_classroom(addr: SocketAddr, lab: &Lab) -> anyhow::Result<TcpListener> {
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)
+        .context("could not create a TCP socket")?;
+    // Bind again at once after a restart (on Windows the option means something else,
+    // so there we leave it alone, as std does).
+    #[cfg(unix)]
+    socket
+        .set_reuse_address(true)
+        .context("setsockopt(SO_REUSEADDR) failed")?;
+    socket
+        .bind(&addr.into())
+        .map_err(|err| hint::bind_failed(err, addr, lab.protocol))?;
+    socket.listen(LISTEN_BACKLOG).context("listen() failed")?;
+    Ok(socket.into())
+}
+
 /// Puts a new client on the list and starts its thread (or turns it away when full).
 fn admit(
     shared: &Arc<Shared>,
@@ -247,11 +290,13 @@ fn admit(
     max_clients: usize,
 ) -> Option<JoinHandle<()>> {
     // On Windows and macOS an accepted socket inherits the listener's non-blocking
-    // mode; the client's thread wants recv() to wait. The send timeout keeps a client
-    // that stops reading from holding up whoever sends to it.
+    // mode; the client's thread wants recv() to wait. The send timeout and the small
+    // send buffer keep a client that stops reading from holding up whoever sends to
+    // it, or from holding much memory.
     let ready = stream
         .set_nonblocking(false)
-        .and_then(|()| stream.set_write_timeout(Some(SEND_TIMEOUT)));
+        .and_then(|()| stream.set_write_timeout(Some(SEND_TIMEOUT)))
+        .and_then(|()| socket2::SockRef::from(&stream).set_send_buffer_size(SEND_BUFFER));
     if let Err(err) = ready {
         say!("[error] {addr}: {}", hint::describe(&err));
         return None;
@@ -289,6 +334,7 @@ fn admit(
     let for_thread = (Arc::clone(shared), Arc::clone(&peer));
     let spawned = thread::Builder::new()
         .name(format!("client-{addr}"))
+        .stack_size(CLIENT_STACK)
         .spawn(move || serve_client(&for_thread.0, &for_thread.1));
     match spawned {
         Ok(thread) => Some(thread),

@@ -110,6 +110,15 @@ fn server(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
     // on the same port fails here with "already in use".
     let socket = UdpSocket::bind(addr).map_err(|err| hint::bind_failed(err, addr, lab.protocol))?;
     net::announce_listening(socket.local_addr()?, lab.protocol);
+
+    // Ctrl-C (SIGINT) or SIGTERM: say so and exit 0. The process's sockets close as it
+    // ends: a connected client's recv() returns 0 bytes, and the port is free again.
+    // (Without a handler the signal kills the process at once, without a word.)
+    ctrlc::set_handler(|| {
+        say!("stopped (Ctrl-C or SIGTERM); the server's sockets are closed");
+        std::process::exit(0)
+    })
+    .context("could not install the Ctrl-C handler")?;
     say!("(no accept(): every datagram says who sent it; one socket answers everyone. Ctrl-C stops the server.)");
 
     let mut peers = Peers::default();
