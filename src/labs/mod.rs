@@ -12,6 +12,7 @@ use std::fmt;
 
 use clap::{ArgMatches, Command, FromArgMatches, Subcommand};
 
+pub mod chat_room;
 pub mod echo;
 
 /// TCP (a connected byte stream) or UDP (separate datagrams).
@@ -78,6 +79,18 @@ pub const LABS: &[Lab] = &[
         guide: include_str!("../../labs/01-echo/README.md"),
         roles: roles_of::<echo::Role>,
         run: |lab, matches| run_role(matches, |role| echo::run(role, lab)),
+    },
+    Lab {
+        number: 6,
+        slug: "chat-room",
+        title: "A chat room with nicknames and an administrator",
+        goal: "many clients at once: nicknames, messages to all or to one, an administrator who \
+               can announce, kick and cap the room, and why one slow client must not stall the rest",
+        port: 5555,
+        protocol: Protocol::Tcp,
+        guide: include_str!("../../labs/06-chat-room/README.md"),
+        roles: roles_of::<chat_room::Role>,
+        run: |lab, matches| run_role(matches, |role| chat_room::run(role, lab)),
     },
 ];
 
