@@ -67,7 +67,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
@@ -92,7 +92,11 @@ const READER_STACK: usize = 128 * 1024;
 const WRITER_STACK: usize = 64 * 1024;
 /// A writer sends up to this many queued bytes in one write() call.
 const WRITER_BATCH: usize = 8 * 1024;
-/// A client that has not taken a single byte for this long is not reading: dropped.
+/// A client whose outbox is full while its writer has waited this long inside one
+/// write() is not reading: it is dropped.
+const STUCK: Duration = Duration::from_millis(500);
+/// A client that has not taken a single byte for this long is not reading either,
+/// even if the room is too quiet to fill its outbox: dropped.
 const STUCK_WRITE: Duration = Duration::from_secs(10);
 /// How long /shutdown waits for the writers to send their goodbyes.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
@@ -426,6 +430,10 @@ struct Member {
     /// is stuck in a write() that will never finish.
     stream: Arc<TcpStream>,
     writer: JoinHandle<()>,
+    /// When the writer's current write() began (ms since the server started), 0 when
+    /// it is not writing. A write() that has not returned for a while means the
+    /// client's buffers are full: it is not reading.
+    writing_since: Arc<AtomicU64>,
 }
 
 impl Member {
@@ -462,6 +470,49 @@ struct Room {
     max: Option<usize>,
     /// Set by /shutdown: no newcomers, and the accept loop stops.
     closing: bool,
+    /// Lines that found an outbox full while its writer was still busy sending:
+    /// they wait for room after the lock is released (see `Shared::deliver_late`).
+    waiting: Vec<Waiting>,
+    started: Instant,
+}
+
+/// A line for a client whose outbox is full but whose writer is still moving bytes
+/// (it has simply not had a turn on the CPU yet, say, during a burst of lines).
+struct Waiting {
+    id: u64,
+    outbox: SyncSender<Arc<str>>,
+    writing_since: Arc<AtomicU64>,
+    line: Arc<str>,
+}
+
+/// What offering a line to an outbox found.
+enum Offer {
+    /// Queued (or the writer has already ended: the reader cleans that up).
+    Taken,
+    /// The outbox is full and its writer is stuck in write(): the client is not reading.
+    Stuck,
+    /// The outbox is full but its writer is making progress: the line must wait.
+    Busy,
+}
+
+/// Offers a line to a member's outbox without waiting.
+fn offer(member: &Member, line: Arc<str>, now: u64) -> Offer {
+    match member.outbox.try_send(line) {
+        Ok(()) | Err(TrySendError::Disconnected(_)) => Offer::Taken,
+        Err(TrySendError::Full(_)) if is_stuck(&member.writing_since, now) => Offer::Stuck,
+        Err(TrySendError::Full(_)) => Offer::Busy,
+    }
+}
+
+/// True when a writer has been inside one write() for `STUCK` or longer.
+fn is_stuck(writing_since: &AtomicU64, now: u64) -> bool {
+    let since = writing_since.load(Ordering::SeqCst);
+    since != 0 && now.saturating_sub(since) >= STUCK.as_millis() as u64
+}
+
+/// Milliseconds since `started`, at least 1 (0 means "not writing").
+fn millis_since(started: Instant) -> u64 {
+    (started.elapsed().as_millis() as u64).max(1)
 }
 
 impl Room {
@@ -492,39 +543,52 @@ impl Room {
 
     /// Queues `line` (a `\n` is added) for one member.
     fn send(&mut self, id: u64, line: &str, log: &mut Vec<String>) {
-        let mut full = Vec::new();
-        if let Some(member) = self.members.get(&id) {
-            if offer(member, format!("{line}\n").into()) {
-                full.push(id);
-            }
-        }
-        self.drop_not_reading(full, log);
+        let mut stuck = Vec::new();
+        self.offer_to(id, format!("{line}\n").into(), &mut stuck);
+        self.drop_not_reading(stuck, log);
     }
 
     /// Queues `line` for every member who has a nick, except `except`.
     fn broadcast(&mut self, line: &str, except: Option<u64>, log: &mut Vec<String>) {
-        let mut full = Vec::new();
-        self.deliver(format!("{line}\n").into(), except, &mut full);
-        self.drop_not_reading(full, log);
+        let mut stuck = Vec::new();
+        self.deliver(format!("{line}\n").into(), except, &mut stuck);
+        self.drop_not_reading(stuck, log);
     }
 
     /// The fan-out itself: one shared copy of the line, offered to every outbox.
-    /// Those that are full are noted in `full`; nobody is waited for.
-    fn deliver(&self, line: Arc<str>, except: Option<u64>, full: &mut Vec<u64>) {
-        for (id, member, _) in self.joined() {
-            if Some(*id) != except && offer(member, Arc::clone(&line)) {
-                full.push(*id);
+    /// Nobody is waited for here: stuck clients are noted in `stuck`, and lines
+    /// for busy ones are set aside in `waiting`.
+    fn deliver(&mut self, line: Arc<str>, except: Option<u64>, stuck: &mut Vec<u64>) {
+        let ids: Vec<u64> = self.joined().map(|(id, _, _)| *id).collect();
+        for id in ids {
+            if Some(id) != except {
+                self.offer_to(id, Arc::clone(&line), stuck);
             }
+        }
+    }
+
+    fn offer_to(&mut self, id: u64, line: Arc<str>, stuck: &mut Vec<u64>) {
+        let Some(member) = self.members.get(&id) else {
+            return;
+        };
+        match offer(member, Arc::clone(&line), millis_since(self.started)) {
+            Offer::Taken => {}
+            Offer::Stuck => stuck.push(id),
+            Offer::Busy => self.waiting.push(Waiting {
+                id,
+                outbox: member.outbox.clone(),
+                writing_since: Arc::clone(&member.writing_since),
+                line,
+            }),
         }
     }
 
     /// Drops each member whose outbox was full. Telling the others may fill more
     /// outboxes, so this is a work list, not a recursion.
-    fn drop_not_reading(&mut self, mut full: Vec<u64>, log: &mut Vec<String>) {
-        while let Some(id) = full.pop() {
-            let why = "its outbox is full: it is not reading what the room sends".to_string();
-            if let Some(notice) = self.remove(id, Gone::NotReading(why), log) {
-                self.deliver(format!("{notice}\n").into(), None, &mut full);
+    fn drop_not_reading(&mut self, mut stuck: Vec<u64>, log: &mut Vec<String>) {
+        while let Some(id) = stuck.pop() {
+            if let Some(notice) = self.remove(id, not_reading(), log) {
+                self.deliver(format!("{notice}\n").into(), None, &mut stuck);
             }
         }
     }
@@ -569,11 +633,11 @@ impl Room {
     }
 }
 
-/// Offers a line to a member's outbox without waiting. True when the outbox is full.
-/// (A disconnected outbox means the writer has ended because the connection broke;
-/// the reader notices it too and cleans up, so that is not "full".)
-fn offer(member: &Member, line: Arc<str>) -> bool {
-    matches!(member.outbox.try_send(line), Err(TrySendError::Full(_)))
+fn not_reading() -> Gone {
+    Gone::NotReading(format!(
+        "its outbox is full and its last write() has waited over {} ms: it is not reading",
+        STUCK.as_millis()
+    ))
 }
 
 /// What every thread of the server shares.
@@ -585,6 +649,7 @@ struct Shared {
     quiet: bool,
     /// Where to connect to wake our own accept() at shutdown.
     wake: SocketAddr,
+    started: Instant,
 }
 
 impl Shared {
@@ -600,14 +665,43 @@ impl Shared {
     /// Runs `change` with the room locked, then prints what it logged, unlocked.
     fn with_room<T>(&self, change: impl FnOnce(&mut Room, &mut Vec<String>) -> T) -> T {
         let mut log = Vec::new();
-        let result = {
+        let (result, waiting) = {
             let mut room = self.lock();
-            change(&mut room, &mut log)
+            let result = change(&mut room, &mut log);
+            (result, std::mem::take(&mut room.waiting))
         };
         for line in log {
             say!("{line}");
         }
+        for line in waiting {
+            self.deliver_late(line);
+        }
         result
+    }
+
+    /// A line for a client whose outbox was full while its writer was busy: wait
+    /// (unlocked) until there is room. The writer is running, so this is short; if
+    /// it gets stuck in write() meanwhile, the client is not reading and is dropped.
+    /// Only the thread that sent the line waits (it is behind a flood of lines, or
+    /// the flooder itself); every other client already has its copy.
+    fn deliver_late(&self, waiting: Waiting) {
+        let Waiting {
+            id,
+            outbox,
+            writing_since,
+            mut line,
+        } = waiting;
+        loop {
+            match outbox.try_send(line) {
+                Ok(()) | Err(TrySendError::Disconnected(_)) => return,
+                Err(TrySendError::Full(back)) => line = back,
+            }
+            if is_stuck(&writing_since, millis_since(self.started)) {
+                self.leave(id, not_reading());
+                return;
+            }
+            thread::sleep(Duration::from_millis(1));
+        }
     }
 
     fn send(&self, id: u64, line: &str) {
@@ -642,13 +736,17 @@ fn server(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
         .context("the listening socket has no address")?;
     net::announce_listening(local, lab.protocol);
 
+    let started = Instant::now();
     let shared = Arc::new(Shared {
         room: Mutex::new(Room {
             members: HashMap::new(),
             next_id: 1,
             max: args.max.map(|n| n as usize),
             closing: false,
+            waiting: Vec::new(),
+            started,
         }),
+        started,
         queue: args.queue as usize,
         quiet: args.quiet,
         wake: wake_address(local),
@@ -753,13 +851,15 @@ fn admit(shared: &Arc<Shared>, stream: TcpStream, peer: SocketAddr) -> anyhow::R
     // reads and writes, so an `Arc` shares it without dup()ing the descriptor.
     let stream = Arc::new(stream);
     let (outbox, queued) = mpsc::sync_channel(shared.queue);
+    let writing_since = Arc::new(AtomicU64::new(0));
 
     let writer = {
         let (shared, stream) = (Arc::clone(shared), Arc::clone(&stream));
+        let writing_since = Arc::clone(&writing_since);
         thread::Builder::new()
             .name(format!("writer {peer}"))
             .stack_size(WRITER_STACK)
-            .spawn(move || write_queued(&shared, id, &stream, queued))
+            .spawn(move || write_queued(&shared, id, &stream, queued, &writing_since))
             .context("could not start a thread for this client (too many threads?)")?
     };
     let count = shared.with_room(|room, log| {
@@ -771,6 +871,7 @@ fn admit(shared: &Arc<Shared>, stream: TcpStream, peer: SocketAddr) -> anyhow::R
                 outbox,
                 stream: Arc::clone(&stream),
                 writer,
+                writing_since,
             },
         );
         log.push(format!("[connect] {peer} (choosing a nickname)"));
@@ -812,7 +913,13 @@ fn turn_away(mut stream: &TcpStream, max: usize) {
 /// A client's writer thread: takes lines from its outbox and writes them, a batch
 /// per write() when several are waiting. Ends when the room drops the outbox (the
 /// client left) or a write fails; then it shuts the socket, which also ends the reader.
-fn write_queued(shared: &Shared, id: u64, mut stream: &TcpStream, queued: Receiver<Arc<str>>) {
+fn write_queued(
+    shared: &Shared,
+    id: u64,
+    mut stream: &TcpStream,
+    queued: Receiver<Arc<str>>,
+    writing_since: &AtomicU64,
+) {
     // A write() that waits this long means the client has not read anything for that
     // long while its buffers are full: it is not reading, so it is dropped.
     let _ = stream.set_write_timeout(Some(STUCK_WRITE));
@@ -826,7 +933,12 @@ fn write_queued(shared: &Shared, id: u64, mut stream: &TcpStream, queued: Receiv
                 Err(_) => break,
             }
         }
-        if let Err(err) = stream.write_all(&batch) {
+        // send(): returns once the kernel has taken the bytes. It waits only when the
+        // client's receive buffer and our send buffer are both full.
+        writing_since.store(millis_since(shared.started), Ordering::SeqCst);
+        let written = stream.write_all(&batch);
+        writing_since.store(0, Ordering::SeqCst);
+        if let Err(err) = written {
             let gone = match err.kind() {
                 io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => Gone::NotReading(format!(
                     "it took no bytes for {} s: it is not reading",
