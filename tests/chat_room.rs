@@ -271,7 +271,7 @@ fn max_turns_newcomers_away_when_the_room_is_full() {
     let told = late.lines_until_closed();
     assert_eq!(
         told,
-        vec!["! the room is full (1 clients at most); try again later"]
+        vec!["! the room is full (1 at most); try again later"]
     );
     server.wait_for("[full] 127.0.0.1:");
 
