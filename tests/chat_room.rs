@@ -274,6 +274,10 @@ fn max_turns_newcomers_away_when_the_room_is_full() {
         vec!["! the room is full (1 at most); try again later"]
     );
     server.wait_for("[full] 127.0.0.1:");
+    // The lab's client says why it is leaving.
+    let mut turned_away = Lab::start(&["6", "client", "--port", &port.to_string()]);
+    turned_away.wait_for_err("closed the connection after: ! the room is full");
+    assert_eq!(turned_away.wait_exit().code(), Some(1));
 
     server.send_line("/max off");
     server.wait_for("max off");

@@ -1429,6 +1429,9 @@ fn show_incoming(
     }
     let mut buf = [0u8; 8192];
     let mut lines = Vec::new();
+    // The last line, if it was the server explaining itself (`[admin] you were
+    // kicked`, `! the room is full`): that is why it closes, and worth repeating.
+    let mut last_word = None;
     let why = loop {
         match stream.read(&mut buf) {
             Ok(0) => break None,
@@ -1436,7 +1439,11 @@ fn show_incoming(
                 framer.push(&buf[..n], &mut lines);
                 for framed in lines.drain(..) {
                     match framed {
-                        Framed::Line(line) => say!("{}", show_line(&line, &mut colors)),
+                        Framed::Line(line) => {
+                            say!("{}", show_line(&line, &mut colors));
+                            let explains = line.starts_with(b"[admin] ") || line.starts_with(b"! ");
+                            last_word = explains.then(|| safe(&line));
+                        }
                         Framed::TooLong => say!("(the server sent a line too long to show)"),
                     }
                 }
@@ -1448,12 +1455,15 @@ fn show_incoming(
     if leaving.load(Ordering::SeqCst) {
         return;
     }
-    match why {
-        None => eprintln!(
-            "error: the chat room at {server} closed the connection (the server stopped, or \
-             it closed this client). Start `lab 6 server` again and reconnect"
+    match (why, last_word) {
+        (None, Some(word)) => {
+            eprintln!("error: the chat room at {server} closed the connection after: {word}")
+        }
+        (None, None) => eprintln!(
+            "error: the chat room at {server} closed the connection: the server stopped. \
+             Start `lab 6 server` again and reconnect"
         ),
-        Some(err) => eprintln!("error: {}", connection_broke(server, &err)),
+        (Some(err), _) => eprintln!("error: {}", connection_broke(server, &err)),
     }
     std::process::exit(1);
 }
