@@ -640,7 +640,7 @@ impl Room {
 
 fn not_reading() -> Gone {
     Gone::NotReading(format!(
-        "its outbox is full and its last write() has waited over {} ms: it is not reading",
+        "its outbox is full and its last send() has waited over {} ms: it is not reading",
         STUCK.as_millis()
     ))
 }
