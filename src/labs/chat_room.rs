@@ -94,10 +94,10 @@ pub const MAX_NICK: usize = 16;
 const READER_STACK: usize = 128 * 1024;
 /// A writer thread only moves bytes from its queue to its socket.
 const WRITER_STACK: usize = 64 * 1024;
-/// A writer sends up to this many queued bytes in one write() call.
+/// A writer sends up to this many queued bytes in one send() call.
 const WRITER_BATCH: usize = 8 * 1024;
 /// A client whose outbox is full while its writer has waited this long inside one
-/// write() is not reading: it is dropped.
+/// send() is not reading: it is dropped.
 const STUCK: Duration = Duration::from_millis(500);
 /// A client that has not taken a single byte for this long is not reading either,
 /// even if the room is too quiet to fill its outbox: dropped.
@@ -832,11 +832,13 @@ fn admit(shared: &Arc<Shared>, stream: TcpStream, peer: SocketAddr) -> anyhow::R
     let admitted = shared.with_room(|room, log| {
         let here = room.members.len();
         match room.max {
+            // /shutdown has begun: this newcomer just closes with the rest.
+            _ if room.closing => Err(None),
             Some(max) if here >= max => {
                 log.push(format!(
                     "[full] {peer} turned away: the room is full ({here} of {max})"
                 ));
-                Err(max)
+                Err(Some(max))
             }
             _ => {
                 room.next_id += 1;
@@ -846,10 +848,11 @@ fn admit(shared: &Arc<Shared>, stream: TcpStream, peer: SocketAddr) -> anyhow::R
     });
     let id = match admitted {
         Ok(id) => id,
-        Err(max) => {
+        Err(Some(max)) => {
             turn_away(&stream, max);
             return Ok(());
         }
+        Err(None) => return Ok(()),
     };
 
     // One socket, three owners: the reader, the writer and the room. `&TcpStream`
