@@ -1295,7 +1295,7 @@ fn shut_down(shared: &Shared) {
         std::mem::take(&mut room.members)
     };
     say!(
-        "[shutdown] telling {} clients and closing their connections",
+        "[shutdown] telling everyone ({} connected) and closing every connection",
         members.len()
     );
     let goodbye: Arc<str> = "[admin] the server is shutting down. Goodbye!\n".into();
