@@ -12,6 +12,7 @@ use std::fmt;
 
 use clap::{ArgMatches, Command, FromArgMatches, Subcommand};
 
+pub mod chat_room;
 pub mod echo;
 pub mod encoding;
 pub mod framing;
@@ -130,6 +131,18 @@ pub const LABS: &[Lab] = &[
         guide: include_str!("../../labs/05-udp/README.md"),
         roles: roles_of::<udp::Role>,
         run: |lab, matches| run_role(matches, |role| udp::run(role, lab)),
+    },
+    Lab {
+        number: 6,
+        slug: "chat-room",
+        title: "A chat room with nicknames and an administrator",
+        goal: "many clients at once: nicknames, messages to all or to one, an administrator who \
+               can announce, kick and cap the room, and why one slow client must not stall the rest",
+        port: 5555,
+        protocol: Protocol::Tcp,
+        guide: include_str!("../../labs/06-chat-room/README.md"),
+        roles: roles_of::<chat_room::Role>,
+        run: |lab, matches| run_role(matches, |role| chat_room::run(role, lab)),
     },
     Lab {
         number: 7,
