@@ -22,7 +22,7 @@
 //!
 //! | Python (classic broadcast chat)              | here                                        |
 //! |----------------------------------------------|---------------------------------------------|
-//! | `s.bind(("0.0.0.0", 5555)); s.listen(5)`     | `TcpListener::bind(addr)`                   |
+//! | `s.bind(("0.0.0.0", 5555)); s.listen(5)`     | `socket.bind(..)`, `socket.listen(1024)`    |
 //! | `conn, addr = s.accept()`                    | `listener.incoming()` (accept in a loop)    |
 //! | `clients.append(conn)`                       | `room.members.insert(id, Member { .. })`    |
 //! | `Thread(target=receive, args=(conn,)).start()` | `thread::Builder::new().stack_size(..).spawn(..)` |
@@ -31,7 +31,8 @@
 //! | `conn.close()`                               | `stream.shutdown(Shutdown::Both)`, drop     |
 //!
 //! (std's `TcpListener::bind` does socket + SO_REUSEADDR (on Unix) + bind +
-//! listen(128) in one call; lab 1 shows those steps one by one.)
+//! listen(128) in one call; here the steps are spelled out, as in lab 1, because a
+//! lecture hall needs a longer listen queue than 128: see `LISTEN_BACKLOG`.)
 //!
 //! What it removes from lab 4: there the server answered each client alone. Here
 //! clients talk to each other, so one client's bytes must reach every other client,
@@ -80,6 +81,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use colored::ColoredString;
+use socket2::{Domain, Socket, Type};
 
 use crate::hint;
 use crate::labs::Lab;
@@ -731,11 +733,35 @@ impl Shared {
 // The server: accepting clients
 // ---------------------------------------------------------------------------------
 
+/// How many connected clients the kernel may queue before accept() takes them.
+/// std's `TcpListener::bind` uses 128; when a whole lecture hall connects in the same
+/// second, a full queue makes Linux drop the handshake's last packet, and those
+/// clients hang for a second or more until it is resent. Linux caps this number at
+/// net.core.somaxconn (4096 on current kernels).
+const LISTEN_BACKLOG: i32 = 1024;
+
+/// socket() + setsockopt(SO_REUSEADDR) + bind() + listen(1024): what std's
+/// `TcpListener::bind` does in one call, but with a queue long enough for a classroom
+/// (lab 1 shows these steps one by one).
+fn listen_for_a_lecture_hall(addr: SocketAddr, lab: &Lab) -> anyhow::Result<TcpListener> {
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)
+        .context("could not create a TCP socket")?;
+    // Bind again at once after a restart. (On Windows the option lets a second server
+    // share the port, so there it stays off, as std leaves it.)
+    #[cfg(unix)]
+    socket
+        .set_reuse_address(true)
+        .context("setsockopt(SO_REUSEADDR) failed")?;
+    socket
+        .bind(&addr.into())
+        .map_err(|err| hint::bind_failed(err, addr, lab.protocol))?;
+    socket.listen(LISTEN_BACKLOG).context("listen() failed")?;
+    Ok(socket.into())
+}
+
 fn server(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
     let addr = args.endpoint.resolve_one()?;
-    // socket + SO_REUSEADDR + bind + listen(128), in one std call.
-    let listener =
-        TcpListener::bind(addr).map_err(|err| hint::bind_failed(err, addr, lab.protocol))?;
+    let listener = listen_for_a_lecture_hall(addr, lab)?;
     let local = listener
         .local_addr()
         .context("the listening socket has no address")?;
