@@ -157,6 +157,19 @@ fn a_full_server_turns_the_next_client_away_politely() {
 }
 
 #[test]
+fn a_turned_away_client_says_the_server_is_full_not_stopped() {
+    let (mut server, port) = Lab::server("4", &["--max-clients", "1"]);
+    let (_first, _) = join(port);
+    let mut client = Lab::start(&["4", "client", "--port", &port.to_string()]);
+    client.wait_for("the server is full");
+    let error = client.wait_for_err("error: ");
+    assert!(error.contains("is full"), "{error:?}");
+    assert!(!error.contains("again and reconnect"), "{error:?}");
+    assert_eq!(client.wait_exit().code(), Some(1));
+    server.wait_for("[full] 127.0.0.1:");
+}
+
+#[test]
 fn the_client_prints_what_arrives_while_it_reads_its_input_and_exit_leaves() {
     let (mut server, port) = Lab::server("4", &[]);
     let mut client = Lab::start(&["4", "client", "--port", &port.to_string()]);

@@ -259,8 +259,9 @@ fn serve_one_client(
         };
         let data = &buf[..n];
         steps.done(format!(
-            "recv({}) -> {n} bytes: {}",
+            "recv({}) -> {}: {}",
             args.bufsize,
+            bytes(n),
             preview(data, 60)
         ));
         if args.quiet {
@@ -280,15 +281,15 @@ fn serve_one_client(
         reply.extend_from_slice(data);
         steps.next(
             input,
-            &format!("send({} bytes)", reply.len()),
+            &format!("send({})", bytes(reply.len())),
             "hands the reply to the kernel, which sends it to the client.",
         );
         if let Err(err) = send_all(conn, &reply, steps) {
             return End::Failed(err);
         }
         steps.done(format!(
-            "send({} bytes): {}",
-            reply.len(),
+            "send({}): {}",
+            bytes(reply.len()),
             preview(&reply, 60)
         ));
     }
@@ -393,12 +394,12 @@ fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
         // 3. send(): the text as UTF-8 bytes, without a newline, as the Python client does.
         steps.next(
             &mut input,
-            &format!("send({} bytes)", line.len()),
+            &format!("send({})", bytes(line.len())),
             "hands your message to the kernel, which sends it to the server.",
         );
         send_all(&socket, line.as_bytes(), &steps)
             .map_err(|err| server_gone(server, "sending", &err))?;
-        steps.done(format!("send({} bytes)", line.len()));
+        steps.done(format!("send({})", bytes(line.len())));
 
         if line == "exit" {
             // 5. close(): the server's recv() returns 0 bytes, and it moves on.
@@ -419,13 +420,22 @@ fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
                 )
             }
             Ok(n) => {
-                steps.done(format!("recv(1024) -> {n} bytes"));
+                steps.done(format!("recv(1024) -> {}", bytes(n)));
                 // Show the reply as text; a trailing newline (from nc, say) is not news.
                 let reply = buf[..n].strip_suffix(b"\n").unwrap_or(&buf[..n]);
                 say!("{}", safe(reply));
             }
             Err(err) => return Err(server_gone(server, "waiting for the reply", &err)),
         }
+    }
+}
+
+/// `1 byte`, `5 bytes`: a count as a student would write it.
+fn bytes(n: usize) -> String {
+    if n == 1 {
+        "1 byte".to_string()
+    } else {
+        format!("{n} bytes")
     }
 }
 

@@ -19,9 +19,9 @@
 //! |------------------------------------------|-------------------------------------------|
 //! | `sk.bind(("127.0.0.1", 9000))`, `sk.listen()` | `TcpListener::bind(addr)` (both at once) |
 //! | `conn, addr = sk.accept()`               | `let (conn, peer) = listener.accept()?`   |
-//! | `ret = conn.recv(1024)`                  | `(&conn).read(&mut buf)`                  |
+//! | `ret = conn.recv(1024)`                  | `conn.read(&mut buf)`                     |
 //! | `msg = input(">>>")`                     | `input.read(">>> ")`                      |
-//! | `conn.send(msg.encode("utf-8"))`         | `(&conn).write_all(msg.as_bytes())`       |
+//! | `conn.send(msg.encode("utf-8"))`         | `conn.write_all(reply.as_bytes())`        |
 //! | `if ret.upper() == "Q": break`           | `if is_quit(text) { ... }`                |
 //! | `conn.close()`                           | `drop(conn)`                              |
 //! | `sk.connect(("127.0.0.1", 9000))`        | `TcpStream::connect(addr)`                |

@@ -721,14 +721,22 @@ fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
 /// (the main thread is blocked reading the keyboard and cannot be woken to do it).
 fn print_incoming(mut stream: &TcpStream, server: SocketAddr, leaving: &AtomicBool, lab: u8) {
     let mut buf = [0u8; RECV_SIZE];
+    // A full server sends one line and closes: that close is not a stopped server.
+    let mut turned_away = false;
     loop {
         let why = match stream.read(&mut buf) {
+            Ok(0) if turned_away => format!(
+                "the server at {server} is full and closed the connection (recv() returned \
+                 0 bytes). It is still running: try again when a client has left, or ask \
+                 its operator for a higher --max-clients"
+            ),
             Ok(0) => format!(
                 "the server at {server} closed the connection (recv() returned 0 bytes): it \
                  was stopped or shut down. Start `lab {lab} server` again and reconnect"
             ),
             Ok(n) => {
                 for line in messages(&buf[..n]) {
+                    turned_away |= line.starts_with(b"sorry, the server is full");
                     say!("{}", safe(line));
                 }
                 continue;
