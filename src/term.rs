@@ -71,16 +71,37 @@ pub fn safe_str(text: &str) -> String {
     safe(text.as_bytes())
 }
 
-/// [`safe`], cut to at most `max_chars` characters with a note of what was left out,
-/// so a 1 MiB message prints as one readable line.
+/// [`safe`], cut to at most `max_chars` characters with a note of how many *bytes*
+/// were left out, so a 1 MiB message prints as one readable line. The cut never falls
+/// inside an escape: `\x00` is shown whole or not at all.
 pub fn preview(bytes: &[u8], max_chars: usize) -> String {
-    let shown = safe(bytes);
-    let total = shown.chars().count();
-    if total <= max_chars {
-        return shown;
+    let mut shown = String::new();
+    let mut shown_chars = 0;
+    let mut bytes_shown = 0;
+    for (piece, byte_len) in safe_pieces(bytes) {
+        let piece_chars = piece.chars().count();
+        if shown_chars + piece_chars > max_chars {
+            return format!("{shown}… (+{} more)", bytes.len() - bytes_shown);
+        }
+        shown.push_str(&piece);
+        shown_chars += piece_chars;
+        bytes_shown += byte_len;
     }
-    let cut: String = shown.chars().take(max_chars).collect();
-    format!("{cut}… (+{} more)", total - max_chars)
+    shown
+}
+
+/// [`safe`] one character (or one invalid byte) at a time: each piece as shown, and
+/// how many of the original bytes it stands for.
+fn safe_pieces(bytes: &[u8]) -> impl Iterator<Item = (String, usize)> + '_ {
+    bytes.utf8_chunks().flat_map(|chunk| {
+        let valid = chunk.valid().chars().map(|c| {
+            let mut piece = String::new();
+            push_safe_char(&mut piece, c);
+            (piece, c.len_utf8())
+        });
+        let invalid = chunk.invalid().iter().map(|b| (format!("\\x{b:02x}"), 1));
+        valid.chain(invalid)
+    })
 }
 
 fn push_safe_char(shown: &mut String, c: char) {
@@ -222,6 +243,14 @@ mod tests {
     fn a_long_preview_is_cut_and_says_how_much_more_there_was() {
         assert_eq!(preview(b"abcdefghij", 4), "abcd… (+6 more)");
         assert_eq!(preview(b"abc", 4), "abc");
+    }
+
+    #[test]
+    fn a_preview_counts_the_bytes_left_out_and_never_cuts_an_escape() {
+        // "\x00" takes four characters on screen but stands for one byte.
+        assert_eq!(preview(b"\0\0\0\x05msg", 6), "\\x00… (+6 more)");
+        assert_eq!(preview("你好吗".as_bytes(), 2), "你好… (+3 more)");
+        assert_eq!(preview(b"\xffab", 5), "\\xffa… (+1 more)");
     }
 
     #[test]

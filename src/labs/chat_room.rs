@@ -1305,7 +1305,9 @@ fn list_for_admin(shared: &Shared) {
     let max = max.map(|m| format!(", max {m}")).unwrap_or_default();
     say!("connected: {}{max}", lines.len());
     for (nick, peer) in lines {
-        say!("  {nick:<20} {peer}");
+        // The address first: a nick such as 尹哲 is wider on screen than its
+        // character count, so padding it would leave the column crooked.
+        say!("  {:<22} {nick}", peer.to_string());
     }
 }
 
