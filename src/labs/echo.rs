@@ -40,7 +40,7 @@ use socket2::{Domain, Socket, Type};
 use crate::hint;
 use crate::labs::Lab;
 use crate::net::{self, Endpoint};
-use crate::term::{paint, preview, safe, say, Lines};
+use crate::term::{self, paint, preview, safe, say, Lines};
 
 #[derive(Subcommand, Debug)]
 pub enum Role {
@@ -163,14 +163,9 @@ fn server(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
         .context("the listening socket has no IP address")?;
     net::announce_listening(local, lab.protocol);
 
-    // Ctrl-C (SIGINT) or SIGTERM: say so and exit 0. The process's sockets close as it
-    // ends: a connected client's recv() returns 0 bytes, and the port is free again.
-    // (Without a handler the signal kills the process at once, without a word.)
-    ctrlc::set_handler(|| {
-        say!("stopped (Ctrl-C or SIGTERM); the server's sockets are closed");
-        std::process::exit(0)
-    })
-    .context("could not install the Ctrl-C handler")?;
+    // Ctrl-C or SIGTERM ends the server with a word and exit code 0. The OS closes its
+    // sockets: a connected client's recv() returns 0 bytes, and the port is free again.
+    term::stop_on_ctrl_c()?;
 
     // One client at a time, for ever (Ctrl-C stops the server). Each client's address
     // is shown in a colour of its own, so one conversation is easy to tell from the next.

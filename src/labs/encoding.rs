@@ -45,7 +45,7 @@ use encoding_rs::{CoderResult, Decoder, Encoding, GBK, UTF_8};
 use crate::hint;
 use crate::labs::Lab;
 use crate::net::{self, Endpoint};
-use crate::term::{paint, preview, say, Lines};
+use crate::term::{self, paint, preview, say, Lines};
 
 #[derive(Subcommand, Debug)]
 pub enum Role {
@@ -152,14 +152,9 @@ fn server(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
         .context("the listening socket has no address")?;
     net::announce_listening(local, lab.protocol);
 
-    // Ctrl-C (SIGINT) or SIGTERM: say so and exit 0. The process's sockets close as it
-    // ends: a connected client's recv() returns 0 bytes, and the port is free again.
-    // (Without a handler the signal kills the process at once, without a word.)
-    ctrlc::set_handler(|| {
-        say!("stopped (Ctrl-C or SIGTERM); the server's sockets are closed");
-        std::process::exit(0)
-    })
-    .context("could not install the Ctrl-C handler")?;
+    // Ctrl-C or SIGTERM ends the server with a word and exit code 0. The OS closes its
+    // sockets: a connected client's recv() returns 0 bytes, and the port is free again.
+    term::stop_on_ctrl_c()?;
     if args.stream {
         say!(
             "--stream: one streaming decoder per encoding per connection; a character split \

@@ -45,13 +45,12 @@ use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
 use clap::{Args, Subcommand, ValueEnum};
 
 use crate::hint;
 use crate::labs::Lab;
 use crate::net::{self, Endpoint};
-use crate::term::{paint, preview, say};
+use crate::term::{self, paint, preview, say};
 
 #[derive(Subcommand, Debug)]
 pub enum Role {
@@ -475,14 +474,9 @@ fn server(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
         TcpListener::bind(addr).map_err(|err| hint::bind_failed(err, addr, lab.protocol))?;
     net::announce_listening(listener.local_addr()?, lab.protocol);
 
-    // Ctrl-C (SIGINT) or SIGTERM: say so and exit 0. The process's sockets close as it
-    // ends: a connected client's recv() returns 0 bytes, and the port is free again.
-    // (Without a handler the signal kills the process at once, without a word.)
-    ctrlc::set_handler(|| {
-        say!("stopped (Ctrl-C or SIGTERM); the server's sockets are closed");
-        std::process::exit(0)
-    })
-    .context("could not install the Ctrl-C handler")?;
+    // Ctrl-C or SIGTERM ends the server with a word and exit code 0. The OS closes its
+    // sockets: a connected client's recv() returns 0 bytes, and the port is free again.
+    term::stop_on_ctrl_c()?;
     say!("framing: {}", args.framing.describe());
     say!(
         "recv() buffer: {} bytes; longest message accepted: {} bytes",

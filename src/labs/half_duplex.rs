@@ -36,13 +36,12 @@
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 
-use anyhow::Context;
 use clap::{Args, Subcommand};
 
 use crate::hint;
 use crate::labs::Lab;
 use crate::net::{self, Endpoint};
-use crate::term::{paint, preview, safe, safe_str, say, Lines};
+use crate::term::{self, paint, preview, safe, safe_str, say, Lines};
 
 /// The most bytes one recv() takes, as in the classic `recv(1024)`. One turn is one
 /// recv(), so the client never sends a longer message: a longer one could arrive in
@@ -93,14 +92,9 @@ fn server(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
         TcpListener::bind(addr).map_err(|err| hint::bind_failed(err, addr, lab.protocol))?;
     net::announce_listening(listener.local_addr()?, lab.protocol);
 
-    // Ctrl-C (SIGINT) or SIGTERM: say so and exit 0. The process's sockets close as it
-    // ends: a connected client's recv() returns 0 bytes, and the port is free again.
-    // (Without a handler the signal kills the process at once, without a word.)
-    ctrlc::set_handler(|| {
-        say!("stopped (Ctrl-C or SIGTERM); the server's sockets are closed");
-        std::process::exit(0)
-    })
-    .context("could not install the Ctrl-C handler")?;
+    // Ctrl-C or SIGTERM ends the server with a word and exit code 0. The OS closes its
+    // sockets: a connected client's recv() returns 0 bytes, and the port is free again.
+    term::stop_on_ctrl_c()?;
     let mut input = Lines::from_stdin();
 
     // One client after another. `number` picks each client's colour.

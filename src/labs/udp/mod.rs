@@ -42,7 +42,7 @@ use clap::{Args, Subcommand};
 use crate::hint;
 use crate::labs::Lab;
 use crate::net::{self, Endpoint};
-use crate::term::{paint, preview, safe, safe_str, say, Lines};
+use crate::term::{self, paint, preview, safe, safe_str, say, Lines};
 
 /// The largest UDP payload over IPv4: 65,535 (the IP packet's size field) minus 20
 /// bytes of IPv4 header and 8 of UDP header. A buffer this big never cuts a datagram.
@@ -111,14 +111,9 @@ fn server(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
     let socket = UdpSocket::bind(addr).map_err(|err| hint::bind_failed(err, addr, lab.protocol))?;
     net::announce_listening(socket.local_addr()?, lab.protocol);
 
-    // Ctrl-C (SIGINT) or SIGTERM: say so and exit 0. The process's sockets close as it
-    // ends: a connected client's recv() returns 0 bytes, and the port is free again.
-    // (Without a handler the signal kills the process at once, without a word.)
-    ctrlc::set_handler(|| {
-        say!("stopped (Ctrl-C or SIGTERM); the server's sockets are closed");
-        std::process::exit(0)
-    })
-    .context("could not install the Ctrl-C handler")?;
+    // Ctrl-C or SIGTERM ends the server with a word and exit code 0. The OS closes its
+    // sockets: a connected client's recv() returns 0 bytes, and the port is free again.
+    term::stop_on_ctrl_c()?;
     say!("(no accept(): every datagram says who sent it; one socket answers everyone. Ctrl-C stops the server.)");
 
     let mut peers = Peers::default();
