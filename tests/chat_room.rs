@@ -432,3 +432,29 @@ fn a_client_started_before_the_server_is_told_to_start_the_server() {
         .code(1)
         .stderr(predicate::str::contains("lab 6 server"));
 }
+
+#[test]
+fn a_connection_that_never_gives_a_nickname_is_told_and_closed_but_a_named_one_may_stay_silent() {
+    let (mut server, port) = Lab::server("6", &["--nick-timeout", "1"]);
+    let mut silent = Peer::connect(port);
+    silent.wait_line("Choose a nickname");
+    let mut named = Peer::join(port, "quiet");
+
+    let started = Instant::now();
+    silent.lines_until("! no nickname after 1 s; closing");
+    assert_eq!(
+        silent.next_line(),
+        None,
+        "the connection is closed after the notice"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "closed in about a second"
+    );
+    server.wait_for("gave no nickname in 1 s");
+
+    // The named client said nothing for over a second too, and is still in the room.
+    let mut other = Peer::join(port, "other");
+    other.send("hello quiet");
+    named.lines_until("<other> hello quiet");
+}

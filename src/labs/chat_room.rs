@@ -134,6 +134,11 @@ pub struct ServerArgs {
     /// Do not print every chat line (joins, leaves and admin actions still print)
     #[arg(long)]
     quiet: bool,
+
+    /// Seconds a new connection may take to give its nickname. After that it is told
+    /// and closed, so a forgotten `nc` window does not hold two threads for ever
+    #[arg(long, value_name = "SECS", default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..))]
+    nick_timeout: u64,
 }
 
 #[derive(Args, Debug)]
@@ -654,12 +659,22 @@ struct Shared {
     queue: usize,
     /// `--quiet`: do not log every chat line.
     quiet: bool,
+    /// `--nick-timeout`: how long a newcomer may take to choose a nickname.
+    nick_timeout: Duration,
     /// Where to connect to wake our own accept() at shutdown.
     wake: SocketAddr,
     started: Instant,
 }
 
 impl Shared {
+    /// True once member `id` has chosen its nickname.
+    fn has_nick(&self, id: u64) -> bool {
+        self.lock()
+            .members
+            .get(&id)
+            .is_some_and(|member| member.nick.is_some())
+    }
+
     /// The room, locked. If a thread panicked while holding the lock, the room may be
     /// half updated; we say so and carry on rather than take the whole room down.
     fn lock(&self) -> MutexGuard<'_, Room> {
@@ -780,6 +795,7 @@ fn server(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
         started,
         queue: args.queue as usize,
         quiet: args.quiet,
+        nick_timeout: Duration::from_secs(args.nick_timeout),
         wake: wake_address(local),
     });
     say!(
@@ -1004,12 +1020,22 @@ fn serve_client(shared: &Shared, id: u64, mut stream: &TcpStream) {
     let mut framer = LineFramer::new(MAX_LINE);
     let mut buf = [0u8; 4096];
     let mut lines = Vec::new();
+    // Until it has a nickname, recv() waits at most `nick_timeout` (SO_RCVTIMEO): a
+    // connection that never says who it is must not hold its threads for ever. Once
+    // it has joined, it may stay silent as long as it likes.
+    let mut named = false;
+    let _ = stream.set_read_timeout(Some(shared.nick_timeout));
     let gone = 'reading: loop {
         // recv(): blocks until bytes arrive. Ok(0) is the client closing its side.
         let n = match stream.read(&mut buf) {
             Ok(0) => break Gone::Closed,
             Ok(n) => n,
             Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+            Err(err) if !named && is_timeout(&err) => {
+                let secs = shared.nick_timeout.as_secs();
+                shared.send(id, &format!("! no nickname after {secs} s; closing"));
+                break Gone::Failed(format!("gave no nickname in {secs} s"));
+            }
             Err(err) => break Gone::Failed(hint::describe(&err)),
         };
         framer.push(&buf[..n], &mut lines);
@@ -1020,8 +1046,20 @@ fn serve_client(shared: &Shared, id: u64, mut stream: &TcpStream) {
                 Flow::Gone => return,
             }
         }
+        if !named && shared.has_nick(id) {
+            named = true;
+            let _ = stream.set_read_timeout(None);
+        }
     };
     shared.leave(id, gone);
+}
+
+/// A read timeout shows as WouldBlock on Unix and TimedOut on Windows.
+fn is_timeout(err: &io::Error) -> bool {
+    matches!(
+        err.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
 }
 
 /// One line from a client: a nickname while it has none, then chat and commands.
