@@ -4,12 +4,12 @@
 //! Neither hides a socket call: `resolve` is Python's `getaddrinfo`, and the labs
 //! create, bind and listen on their sockets themselves.
 
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 
 use clap::Args;
 
 use crate::hint;
-use crate::labs::Protocol;
+use crate::labs::{Lab, Protocol};
 use crate::term::say;
 
 /// `--host` and `--port`, shared by every role that opens a socket.
@@ -43,11 +43,32 @@ impl Endpoint {
         Ok(addrs)
     }
 
+    /// A TCP connection to the first address `--host` stands for that answers: see
+    /// [`connect_tcp`].
+    pub fn connect_tcp(&self, lab: &Lab) -> anyhow::Result<(TcpStream, SocketAddr)> {
+        connect_tcp(&self.resolve()?, lab)
+    }
+
     /// The first address `--host` stands for: where a server binds.
     pub fn resolve_one(&self) -> anyhow::Result<SocketAddr> {
         // resolve() never returns an empty list.
         Ok(self.resolve()?[0])
     }
+}
+
+/// `TcpStream::connect` (socket() + connect(), as lab 1 shows step by step) to each
+/// address in turn until one answers, like Python's `socket.create_connection`:
+/// `localhost` may stand for ::1 and 127.0.0.1, and the server may listen on only one.
+/// If none answers, the last error as a sentence (refused: start `lab N server` first).
+pub fn connect_tcp(servers: &[SocketAddr], lab: &Lab) -> anyhow::Result<(TcpStream, SocketAddr)> {
+    let mut last_error = None;
+    for &server in servers {
+        match TcpStream::connect(server) {
+            Ok(stream) => return Ok((stream, server)),
+            Err(err) => last_error = Some(hint::connect_failed(err, server, lab)),
+        }
+    }
+    Err(last_error.unwrap_or_else(|| anyhow::anyhow!("no address to connect to")))
 }
 
 /// Prints `listening on 127.0.0.1:6666 (tcp)` with the port the OS really gave, so a

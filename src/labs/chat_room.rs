@@ -1403,7 +1403,9 @@ fn shut_down(shared: &Shared) {
 // ---------------------------------------------------------------------------------
 
 fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
-    let (stream, server) = connect(&args.endpoint, lab)?;
+    // socket() + connect(), to each address --host stands for until one answers
+    // (Python: socket.create_connection((host, port))).
+    let (stream, server) = args.endpoint.connect_tcp(lab)?;
     let mut sending = &stream;
 
     // The nickname goes first. If the server refuses it, it says why, and the next
@@ -1457,21 +1459,6 @@ fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
     }
     let _ = stream.shutdown(Shutdown::Both);
     Ok(())
-}
-
-/// connect() to the first address of `--host` that answers.
-fn connect(endpoint: &Endpoint, lab: &Lab) -> anyhow::Result<(TcpStream, SocketAddr)> {
-    let mut last_error = None;
-    for server in endpoint.resolve()? {
-        match TcpStream::connect(server) {
-            Ok(stream) => return Ok((stream, server)),
-            Err(err) => last_error = Some((err, server)),
-        }
-    }
-    match last_error {
-        Some((err, server)) => Err(hint::connect_failed(err, server, lab)),
-        None => anyhow::bail!("`{}` gave no address to connect to", endpoint.host),
-    }
 }
 
 fn connection_broke(server: SocketAddr, err: &io::Error) -> anyhow::Error {

@@ -283,7 +283,9 @@ fn serve_one_client(mut conn: TcpStream, args: &ServerArgs) -> Summary {
 
 fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
     let mut input = Lines::from_stdin();
-    let (mut stream, server) = connect(&args.endpoint, lab)?;
+    // socket() + connect(), to each address --host stands for until one answers
+    // (Python: socket.create_connection((host, port))).
+    let (mut stream, server) = args.endpoint.connect_tcp(lab)?;
     // TCP_NODELAY: send each send() at once instead of waiting to gather more bytes
     // (Nagle's algorithm), so with --chunk every piece leaves on its own.
     stream
@@ -347,21 +349,6 @@ fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
                 hex(piece, HEX_SHOWN)
             );
         }
-    }
-}
-
-/// connect() to each address `--host` stands for, until one answers.
-fn connect(endpoint: &Endpoint, lab: &Lab) -> anyhow::Result<(TcpStream, SocketAddr)> {
-    let mut last_error = None;
-    for server in endpoint.resolve()? {
-        match TcpStream::connect(server) {
-            Ok(stream) => return Ok((stream, server)),
-            Err(err) => last_error = Some((err, server)),
-        }
-    }
-    match last_error {
-        Some((err, server)) => Err(hint::connect_failed(err, server, lab)),
-        None => anyhow::bail!("`{}` stands for no address", endpoint.host),
     }
 }
 

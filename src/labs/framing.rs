@@ -705,7 +705,9 @@ fn take_messages(reader: &mut dyn MessageReader, tally: &mut Tally) -> Result<()
 // ---------------------------------------------------------------------------------
 
 fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
-    let (mut stream, server) = connect(&args.endpoint, lab)?;
+    // socket() + connect(), to each address --host stands for until one answers
+    // (Python: socket.create_connection((host, port))).
+    let (mut stream, server) = args.endpoint.connect_tcp(lab)?;
     let local = stream.local_addr()?;
     say!(
         "connect({server}) -> connected, from local port {}",
@@ -815,21 +817,6 @@ impl SendLog {
         for line in self.later.iter_mut().flat_map(std::mem::take) {
             say!("{line}");
         }
-    }
-}
-
-/// connect() to each address `--host` stands for until one answers.
-fn connect(endpoint: &Endpoint, lab: &Lab) -> anyhow::Result<(TcpStream, SocketAddr)> {
-    let mut last_err = None;
-    for server in endpoint.resolve()? {
-        match TcpStream::connect(server) {
-            Ok(stream) => return Ok((stream, server)),
-            Err(err) => last_err = Some((err, server)),
-        }
-    }
-    match last_err {
-        Some((err, server)) => Err(hint::connect_failed(err, server, lab)),
-        None => anyhow::bail!("`{}` gave no address to connect to", endpoint.host),
     }
 }
 

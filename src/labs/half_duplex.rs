@@ -214,7 +214,9 @@ fn converse(mut conn: &TcpStream, peer: SocketAddr, number: usize, input: &mut L
 // ---------------------------------------------------------------------------------
 
 fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
-    let (mut conn, server) = connect(&args.endpoint, lab)?;
+    // socket() + connect(), to each address --host stands for until one answers
+    // (Python: socket.create_connection((host, port))).
+    let (mut conn, server) = args.endpoint.connect_tcp(lab)?;
     let local = conn.local_addr()?;
     say!(
         "connected to {server} from {local} as {}. You speak first; q quits.",
@@ -282,18 +284,6 @@ fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
         }
         say!("server: {}", safe(reply));
     }
-}
-
-/// Tries each address `--host` stands for (`localhost` may be ::1 and 127.0.0.1).
-fn connect(endpoint: &Endpoint, lab: &Lab) -> anyhow::Result<(TcpStream, SocketAddr)> {
-    let mut last_err = None;
-    for server in endpoint.resolve()? {
-        match TcpStream::connect(server) {
-            Ok(conn) => return Ok((conn, server)),
-            Err(err) => last_err = Some(hint::connect_failed(err, server, lab)),
-        }
-    }
-    Err(last_err.unwrap_or_else(|| anyhow::anyhow!("no address to connect to")))
 }
 
 fn server_gone(server: SocketAddr, doing: &str, err: &io::Error) -> anyhow::Error {

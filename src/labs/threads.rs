@@ -663,7 +663,9 @@ fn deliver(peer: &Peer, text: &str) -> bool {
 // ---------------------------------------------------------------------------------
 
 fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
-    let (stream, server) = connect(&args.endpoint, lab)?;
+    // socket() + connect(), to each address --host stands for until one answers
+    // (Python: socket.create_connection((host, port))).
+    let (stream, server) = args.endpoint.connect_tcp(lab)?;
     say!(
         "connected to {server} from {}. Type lines; `exit` leaves. What the server sends \
          appears as soon as it arrives.",
@@ -752,22 +754,6 @@ fn print_incoming(mut stream: &TcpStream, server: SocketAddr, leaving: &AtomicBo
     }
 }
 
-/// Tries each address `--host` stands for (`localhost` may be ::1 and 127.0.0.1).
-fn connect(endpoint: &Endpoint, lab: &Lab) -> anyhow::Result<(TcpStream, SocketAddr)> {
-    connect_any(&endpoint.resolve()?, lab)
-}
-
-fn connect_any(servers: &[SocketAddr], lab: &Lab) -> anyhow::Result<(TcpStream, SocketAddr)> {
-    let mut last_err = None;
-    for &server in servers {
-        match TcpStream::connect(server) {
-            Ok(conn) => return Ok((conn, server)),
-            Err(err) => last_err = Some(hint::connect_failed(err, server, lab)),
-        }
-    }
-    Err(last_err.unwrap_or_else(|| anyhow::anyhow!("no address to connect to")))
-}
-
 // ---------------------------------------------------------------------------------
 // The swarm: many clients at once, leaving in every way there is
 // ---------------------------------------------------------------------------------
@@ -818,7 +804,7 @@ fn swarm(args: SwarmArgs, lab: &Lab) -> anyhow::Result<()> {
     // connect means no server: say so, as any client would.
     let mut streams = Vec::with_capacity(count);
     for i in 0..count {
-        match connect_any(&servers, lab) {
+        match net::connect_tcp(&servers, lab) {
             Ok((stream, _)) => streams.push(Ok(stream)),
             Err(err) if i == 0 => return Err(err),
             Err(err) => streams.push(Err(err.to_string())),
