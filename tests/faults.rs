@@ -10,9 +10,8 @@
 //! Labs 1, 3 and 7 serve one client at a time on purpose (lab 4 is the fix), so a
 //! silent client blocks them by design; for them we check that they come back to the
 //! next client. Lab 6's own file (tests/chat_room.rs) covers its signals, a client
-//! that never reads and invalid UTF-8; here it gets the resets and the raw bytes (and
-//! these tests say `skipped` when the build has no lab 6). Each test takes a second
-//! or two; every process is killed by the harness's Drop.
+//! that never reads and invalid UTF-8; here it gets the resets and the raw bytes.
+//! Each test takes a second or two; every process is killed by the harness's Drop.
 
 mod common;
 
@@ -314,18 +313,6 @@ fn lab_1_and_lab_7_survive_garbage_and_a_mebibyte_without_newline() {
 // Lab 6, the chat room
 // ---------------------------------------------------------------------------------
 
-/// Whether this build of `lab` has lab `number` (`lab N server --help` succeeds).
-fn has_lab(number: &str) -> bool {
-    let known = std::process::Command::new(common::lab_binary())
-        .args([number, "server", "--help"])
-        .output()
-        .is_ok_and(|out| out.status.success());
-    if !known {
-        eprintln!("skipped: this build has no lab {number}");
-    }
-    known
-}
-
 /// A raw client of lab 6 that has chosen `nick` and read its welcome.
 fn join_lab6(port: u16, nick: &str) -> TcpStream {
     let mut stream = connect(port);
@@ -338,9 +325,6 @@ fn join_lab6(port: u16, nick: &str) -> TcpStream {
 
 #[test]
 fn lab_6_keeps_chatting_through_200_resets_and_its_threads_return_to_idle() {
-    if !has_lab("6") {
-        return;
-    }
     let (mut server, port) = Lab::server("6", &[]);
     let mut amy = join_lab6(port, "amy");
     let mut bob = join_lab6(port, "bob");
@@ -367,9 +351,6 @@ fn lab_6_keeps_chatting_through_200_resets_and_its_threads_return_to_idle() {
 
 #[test]
 fn lab_6_survives_garbage_a_mebibyte_without_newline_and_a_client_cut_mid_line() {
-    if !has_lab("6") {
-        return;
-    }
     let (mut server, port) = Lab::server("6", &[]);
     let mut amy = join_lab6(port, "amy");
     let mut bob = join_lab6(port, "bob");
@@ -498,9 +479,6 @@ fn sigint_and_sigterm_stop_lab_7_with_exit_0_and_free_the_port() {
 #[cfg(unix)]
 #[test]
 fn sigint_and_sigterm_stop_lab_6_with_exit_0_tell_the_clients_and_free_the_port() {
-    if !has_lab("6") {
-        return;
-    }
     for signal in ["INT", "TERM"] {
         stops_cleanly("6", signal, &[], "[connect]");
     }
