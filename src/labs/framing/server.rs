@@ -1,0 +1,249 @@
+//! Lab 7's server: one client at a time, like lab 1. Read `run` first: it accepts a
+//! client, then `receive_messages` recv()s until the client closes, printing every
+//! recv() and every message the framing reader (`readers.rs`) recovers from it.
+
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::time::{Duration, Instant};
+
+use super::readers::{
+    read_count_header, CountHeader, FrameError, Framing, MessageReader, COUNT_HEADER_LEN,
+};
+use super::ServerArgs;
+use crate::hint;
+use crate::labs::Lab;
+use crate::net;
+use crate::term::{self, paint, preview, say};
+
+pub fn run(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
+    let addr = args.endpoint.resolve_one()?;
+    // socket + SO_REUSEADDR + bind + listen(128), in one call (lab 1 shows each step).
+    let listener =
+        TcpListener::bind(addr).map_err(|err| hint::bind_failed(err, addr, lab.protocol))?;
+    net::announce_listening(listener.local_addr()?, lab.protocol);
+
+    // Ctrl-C or SIGTERM ends the server with a word and exit code 0. The OS closes its
+    // sockets: a connected client's recv() returns 0 bytes, and the port is free again.
+    term::stop_on_ctrl_c()?;
+    say!("framing: {}", args.framing.describe());
+    say!(
+        "recv() buffer: {} bytes; longest message accepted: {} bytes",
+        args.bufsize,
+        args.max
+    );
+
+    // One client at a time, for ever (Ctrl-C stops the server).
+    for nth in 0.. {
+        let (mut conn, peer) = match listener.accept() {
+            Ok(accepted) => accepted,
+            Err(err) => {
+                say!(
+                    "accept() failed: {}; waiting for the next client",
+                    hint::describe(&err)
+                );
+                continue;
+            }
+        };
+        say!("{}", paint(&format!("accept() -> {peer}"), nth));
+
+        let (tally, end) = receive_messages(&mut conn, &args);
+        let summary = tally.summary();
+        match &end {
+            End::Closed => {}
+            End::Broken(err) => say!("  {err}"),
+            End::Failed(err) => say!("  recv() failed: {}", hint::describe(err)),
+        }
+        say!("{}", paint(&summary, nth));
+        if matches!(end, End::Closed) {
+            say!("  {}", tally.verdict(args.framing));
+        }
+
+        // Tell the client what we saw (and what went wrong), then close. If it has
+        // already gone, there is nobody to tell: that is fine.
+        let mut reply = String::new();
+        if let End::Broken(err) = &end {
+            reply.push_str(&format!("error: {err}\n"));
+        }
+        reply.push_str(&summary);
+        reply.push('\n');
+        let _ = conn.write_all(reply.as_bytes());
+        if matches!(end, End::Broken(_)) {
+            discard_the_rest(&mut conn);
+        }
+        drop(conn);
+        say!("close() {peer}; waiting for the next client (Ctrl-C stops the server)");
+    }
+    Ok(())
+}
+
+/// What the server counted on one connection.
+#[derive(Default)]
+struct Tally {
+    /// The count the client declared in its header, if it sent one.
+    declared: Option<u32>,
+    /// recv() calls that returned bytes.
+    recv_calls: u64,
+    messages: u64,
+}
+
+impl Tally {
+    /// `sent N messages, recv() calls: R, messages recovered: M`
+    fn summary(&self) -> String {
+        let sent = match self.declared {
+            Some(n) => format!("sent {n} messages"),
+            None => "sent ? messages (no count header)".to_string(),
+        };
+        format!(
+            "{sent}, recv() calls: {}, messages recovered: {}",
+            self.recv_calls, self.messages
+        )
+    }
+
+    /// One line that says what the numbers mean.
+    fn verdict(&self, framing: Framing) -> String {
+        match (self.declared, framing) {
+            (None, _) => "(the client did not say how many it sent, so there is nothing to \
+                          compare)"
+                .to_string(),
+            (Some(n), Framing::None) if u64::from(n) == self.messages => format!(
+                "M = N = {n} this time, but only by luck: check the previews above, and try \
+                 a bigger --burst or --size"
+            ),
+            (Some(n), Framing::None) => format!(
+                "M ≠ N: {n} messages were sent, {} came out. recv() returns bytes, not \
+                 messages: look above for messages stuck together (粘包) and cut apart",
+                self.messages
+            ),
+            (Some(n), _) if u64::from(n) == self.messages => {
+                format!("M = N = {n}: every message came back whole, however recv() cut the bytes")
+            }
+            (Some(n), _) => format!(
+                "M ≠ N: {n} declared, {} recovered: the client sent fewer or more messages \
+                 than it declared",
+                self.messages
+            ),
+        }
+    }
+}
+
+/// Why a connection ended.
+enum End {
+    /// The client closed its side and every byte belonged to a whole message.
+    Closed,
+    /// The stream broke the framing rules: a message over the limit, or the client
+    /// closed in the middle of one.
+    Broken(FrameError),
+    /// recv() itself failed (a reset, say).
+    Failed(io::Error),
+}
+
+/// recv() until the client closes: print each recv() and each message recovered.
+fn receive_messages(conn: &mut TcpStream, args: &ServerArgs) -> (Tally, End) {
+    let mut tally = Tally::default();
+    let mut reader = args.framing.reader(args.max as usize);
+    let mut buf = vec![0u8; args.bufsize as usize];
+    // The first bytes, kept until we know whether they start with a count header.
+    let mut start: Option<Vec<u8>> = Some(Vec::new());
+
+    loop {
+        // recv(): returns whatever bytes have arrived, at most `bufsize`; where they
+        // are cut has nothing to do with where the client's send() calls began.
+        // Ok(0) means the client closed its side (end of stream).
+        let data = match conn.read(&mut buf) {
+            Ok(0) => {
+                say!("recv() -> 0 bytes: the client closed its side");
+                if let Some(undecided) = start.take() {
+                    reader.push(&undecided); // too short to be a header: message bytes
+                    if let Err(err) = take_messages(&mut *reader, &mut tally) {
+                        return (tally, End::Broken(err));
+                    }
+                }
+                let end = match reader.finish() {
+                    Ok(()) => End::Closed,
+                    Err(err) => End::Broken(err),
+                };
+                return (tally, end);
+            }
+            Ok(n) => &buf[..n],
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+            Err(err) => return (tally, End::Failed(err)),
+        };
+        tally.recv_calls += 1;
+        say!(
+            "recv() #{} -> {} bytes: {}",
+            tally.recv_calls,
+            data.len(),
+            preview(data, 48)
+        );
+
+        // Before any framing: the fixed-size count header, if the client sent one.
+        let body = match start.as_mut() {
+            None => data.to_vec(),
+            Some(seen) => {
+                seen.extend_from_slice(data);
+                match read_count_header(seen) {
+                    CountHeader::NeedMore => continue,
+                    CountHeader::Count(n) => {
+                        say!("  count header (8 bytes): the client says it sends {n} messages");
+                        tally.declared = Some(n);
+                        let rest = seen.split_off(COUNT_HEADER_LEN);
+                        start = None;
+                        rest
+                    }
+                    CountHeader::Absent => {
+                        let all = std::mem::take(seen);
+                        start = None;
+                        all
+                    }
+                }
+            }
+        };
+
+        reader.push(&body);
+        if let Err(err) = take_messages(&mut *reader, &mut tally) {
+            return (tally, End::Broken(err));
+        }
+        if reader.waiting() > 0 {
+            say!(
+                "  ({} bytes kept: a message not complete yet, waiting for the next recv())",
+                reader.waiting()
+            );
+        }
+    }
+}
+
+/// After refusing a client that may still be sending: shutdown(SHUT_WR) (our answer is
+/// complete), then read and throw away what it still sends, for a bounded time. If we
+/// closed with its bytes unread, our kernel would answer with a reset (RST), and a
+/// reset can make the client's kernel throw our answer away before the client reads it.
+fn discard_the_rest(conn: &mut TcpStream) {
+    let _ = conn.shutdown(Shutdown::Write);
+    if conn
+        .set_read_timeout(Some(Duration::from_millis(500)))
+        .is_err()
+    {
+        return;
+    }
+    let until = Instant::now() + Duration::from_secs(2);
+    let mut buf = [0u8; 65536];
+    while Instant::now() < until {
+        match conn.read(&mut buf) {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+    }
+}
+
+/// Takes every complete message out of the reader and prints it.
+fn take_messages(reader: &mut dyn MessageReader, tally: &mut Tally) -> Result<(), FrameError> {
+    while let Some(message) = reader.next_message()? {
+        tally.messages += 1;
+        say!(
+            "  message {} ({} bytes): {}",
+            tally.messages,
+            message.len(),
+            preview(&message, 40)
+        );
+    }
+    Ok(())
+}
