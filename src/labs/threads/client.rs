@@ -1,0 +1,111 @@
+//! Lab 4's client: full duplex with a reader thread. Read server.rs first; this is the
+//! other end of its connections. The main thread only send()s what you type, the
+//! reader thread only recv()s and prints, so what the server sends appears while you
+//! type.
+
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+use std::thread;
+use std::time::Duration;
+
+use anyhow::Context;
+
+use super::messages::messages;
+use super::{ClientArgs, RECV_SIZE};
+use crate::hint;
+use crate::labs::Lab;
+use crate::term::{safe, say};
+
+pub(super) fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
+    // socket() + connect(), to each address --host stands for until one answers
+    // (Python: socket.create_connection((host, port))).
+    let (stream, server) = args.endpoint.connect_tcp(lab)?;
+    say!(
+        "connected to {server} from {}. Type lines; `exit` leaves. What the server sends \
+         appears as soon as it arrives.",
+        stream.local_addr()?
+    );
+
+    // Two threads, one socket: the reader thread only recv()s, this thread only
+    // send()s. try_clone() gives a second handle to the same connection.
+    let incoming = stream
+        .try_clone()
+        .context("could not share the socket with the reader thread")?;
+    let leaving = Arc::new(AtomicBool::new(false));
+    let reader_knows = Arc::clone(&leaving);
+    let (done, reader_done) = mpsc::channel::<()>();
+    let lab_number = lab.number;
+    thread::Builder::new()
+        .name("reader".to_string())
+        .spawn(move || {
+            print_incoming(&incoming, server, &reader_knows, lab_number);
+            let _ = done.send(());
+        })
+        .context("could not start the reader thread")?;
+
+    let mut input = crate::term::Lines::from_stdin();
+    while let Some(line) = input.read("") {
+        if line.is_empty() {
+            continue;
+        }
+        let said_exit = line.trim() == "exit";
+        if said_exit {
+            // Before sending: the server closes right after `exit`, and the reader
+            // must know that this end is expected.
+            leaving.store(true, Ordering::SeqCst);
+        }
+        (&stream)
+            .write_all(format!("{line}\n").as_bytes())
+            .map_err(|err| {
+                anyhow::anyhow!("could not send to {server}: {}", hint::describe(&err))
+            })?;
+        if said_exit {
+            break;
+        }
+    }
+    // `exit`, or the end of input (Ctrl-D, the end of a piped file): we are done
+    // sending. shutdown(Write) says so (the server's recv() returns 0 bytes) while we
+    // can still receive what is on its way; then we give the reader a moment.
+    leaving.store(true, Ordering::SeqCst);
+    let _ = stream.shutdown(Shutdown::Write);
+    let _ = reader_done.recv_timeout(Duration::from_secs(3));
+    Ok(())
+}
+
+/// The reader thread: prints every line that arrives. When the server goes away while
+/// we still expect it, it says so at once and ends the whole program with exit code 1
+/// (the main thread is blocked reading the keyboard and cannot be woken to do it).
+fn print_incoming(mut stream: &TcpStream, server: SocketAddr, leaving: &AtomicBool, lab: u8) {
+    let mut buf = [0u8; RECV_SIZE];
+    // A full server sends one line and closes: that close is not a stopped server.
+    let mut turned_away = false;
+    loop {
+        let why = match stream.read(&mut buf) {
+            Ok(0) if turned_away => format!(
+                "the server at {server} is full and closed the connection (recv() returned \
+                 0 bytes). It is still running: try again when a client has left, or ask \
+                 its operator for a higher --max-clients"
+            ),
+            Ok(0) => format!(
+                "the server at {server} closed the connection (recv() returned 0 bytes): it \
+                 was stopped or shut down. Start `lab {lab} server` again and reconnect"
+            ),
+            Ok(n) => {
+                for line in messages(&buf[..n]) {
+                    turned_away |= line.starts_with(b"sorry, the server is full");
+                    say!("{}", safe(line));
+                }
+                continue;
+            }
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+            Err(err) => format!("the connection to {server} broke: {}", hint::describe(&err)),
+        };
+        if leaving.load(Ordering::SeqCst) {
+            return;
+        }
+        eprintln!("error: {why}");
+        std::process::exit(1);
+    }
+}
