@@ -5,11 +5,12 @@ sendall() on every other client in turn, from the sender's own thread. So one sl
 client stalls every message behind it. The classroom benchmark (benches/classroom.rs)
 starts it with python3 and puts the same load on it as on `lab 6 server`.
 
-It speaks the lines of lab 6 (src/labs/chat_room.rs) that the benchmark uses, so one
-load driver fits both: on connect the server sends `* welcome to the chat room ...`;
-the first line a client sends is its nickname, answered with `* welcome, NICK! ...`,
-and everyone else gets `* NICK joined (N online)`; every later line goes to everyone
-else as `<NICK> text`. (No commands, no checks: the classic has none.)
+It speaks the lines of lab 6 (src/labs/chat_room/server.rs) that the benchmark uses,
+so one load driver fits both: on connect the server sends
+`* welcome to the chat room ...`; the first line a client sends is its nickname,
+answered with `* welcome, NICK! ...`, and everyone else gets `* NICK joined (N online)`;
+every later line goes to everyone else as `<NICK> text`. (No commands, no checks: the
+classic has none.)
 
 One change from the tutorial: listen(128) instead of listen(5), the same queue as
 std's TcpListener gives lab 6, so the benchmark compares the broadcast, not the queue.

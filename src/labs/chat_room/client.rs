@@ -1,0 +1,216 @@
+//! The client: full duplex, one thread prints what the server sends while the main
+//! thread reads the keyboard. Read it last; it uses only protocol.rs (the line framer
+//! and the nick stamp), and `nc` is a client just as good.
+
+use std::collections::HashMap;
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use colored::ColoredString;
+
+use super::protocol::{split_stamp, Framed, LineFramer};
+use super::ClientArgs;
+use crate::hint;
+use crate::labs::Lab;
+use crate::term::{paint, safe, say, Lines};
+
+pub(super) fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
+    // socket() + connect(), to each address --host stands for until one answers
+    // (Python: socket.create_connection((host, port))).
+    let (stream, server) = args.endpoint.connect_tcp(lab)?;
+    let mut sending = &stream;
+
+    // The nickname goes first. If the server refuses it, it says why, and the next
+    // line typed is the next try: the server keeps that state, the client just sends.
+    if let Some(name) = &args.name {
+        writeln!(sending, "{name}").map_err(|err| connection_broke(server, &err))?;
+    }
+
+    // Full duplex: a reader thread prints what arrives while this thread waits for the
+    // keyboard. (Lab 3's client could do only one at a time.)
+    let leaving = Arc::new(AtomicBool::new(false));
+    let reader = {
+        let incoming = stream
+            .try_clone()
+            .context("could not share the socket with a thread")?;
+        let leaving = Arc::clone(&leaving);
+        let own = args.name.clone();
+        thread::Builder::new()
+            .name("reader".to_string())
+            .spawn(move || show_incoming(incoming, server, &leaving, own))
+            .context("could not start the reader thread")?
+    };
+
+    let mut input = Lines::from_stdin();
+    if input.interactive() {
+        say!("connected to {server}. Type a line and press Enter; /help lists the commands, /quit leaves");
+    }
+    loop {
+        // End of input (Ctrl-D, the end of a piped file) leaves like /quit.
+        let line = input.read("").unwrap_or_else(|| "/quit".to_string());
+        let quitting = line.trim().eq_ignore_ascii_case("/quit");
+        if quitting {
+            // From now on, the server closing the connection is what we asked for.
+            leaving.store(true, Ordering::SeqCst);
+        }
+        if let Err(err) = writeln!(sending, "{line}") {
+            if quitting {
+                break;
+            }
+            return Err(connection_broke(server, &err));
+        }
+        if quitting {
+            break;
+        }
+    }
+
+    // Wait (briefly) for the server's goodbye and its close, so the last lines show.
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while !reader.is_finished() && Instant::now() < deadline {
+        thread::sleep(Duration::from_millis(10));
+    }
+    let _ = stream.shutdown(Shutdown::Both);
+    Ok(())
+}
+
+fn connection_broke(server: SocketAddr, err: &io::Error) -> anyhow::Error {
+    anyhow::anyhow!(
+        "the connection to the chat room at {server} broke: {}",
+        hint::describe(err)
+    )
+}
+
+/// The client's reader thread: prints each line from the server. If the server goes
+/// away while we are not leaving, says so and ends the whole client with exit code 1
+/// (the main thread is blocked reading the keyboard and cannot notice).
+fn show_incoming(
+    mut stream: TcpStream,
+    server: SocketAddr,
+    leaving: &AtomicBool,
+    own: Option<String>,
+) {
+    // Server lines can be long (a /list of a full lecture hall), but not unbounded.
+    let mut framer = LineFramer::new(256 * 1024);
+    let mut colors = NickColors::default();
+    if let Some(own) = own {
+        colors.paint(own.as_bytes()); // you get the first colour
+    }
+    let mut buf = [0u8; 8192];
+    let mut lines = Vec::new();
+    // The last line, if it was the server explaining itself (`[admin] you were
+    // kicked`, `! the room is full`): that is why it closes, and worth repeating.
+    let mut last_word = None;
+    let why = loop {
+        match stream.read(&mut buf) {
+            Ok(0) => break None,
+            Ok(n) => {
+                framer.push(&buf[..n], &mut lines);
+                for framed in lines.drain(..) {
+                    match framed {
+                        Framed::Line(line) => {
+                            say!("{}", show_line(&line, &mut colors));
+                            let explains = line.starts_with(b"[admin] ") || line.starts_with(b"! ");
+                            last_word = explains.then(|| safe(&line));
+                        }
+                        Framed::TooLong => say!("(the server sent a line too long to show)"),
+                    }
+                }
+            }
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+            Err(err) => break Some(err),
+        }
+    };
+    if leaving.load(Ordering::SeqCst) {
+        return;
+    }
+    match (why, last_word) {
+        (None, Some(word)) => {
+            eprintln!("error: the chat room at {server} closed the connection after: {word}")
+        }
+        (None, None) => eprintln!(
+            "error: the chat room at {server} closed the connection: the server stopped. \
+             Start `lab 6 server` again and reconnect"
+        ),
+        (Some(err), _) => eprintln!("error: {}", connection_broke(server, &err)),
+    }
+    std::process::exit(1);
+}
+
+/// A line from the server, ready for the terminal: the sender's nick in its colour,
+/// everything else made safe (no escape sequence, bell or carriage return gets
+/// through raw, even from a server that does not filter them).
+fn show_line(line: &[u8], colors: &mut NickColors) -> String {
+    let (private, rest) = match line.strip_prefix(b"[private] ") {
+        Some(rest) => ("[private] ", rest),
+        None => ("", line),
+    };
+    match split_stamp(rest) {
+        Some((nick, text)) => format!("{private}{} {}", colors.paint(nick), safe(text)),
+        None => safe(line),
+    }
+}
+
+/// A colour per nick, handed out in the order nicks first appear.
+#[derive(Default)]
+struct NickColors {
+    seen: HashMap<Vec<u8>, usize>,
+}
+
+impl NickColors {
+    fn paint(&mut self, nick: &[u8]) -> ColoredString {
+        let next = self.seen.len();
+        let n = *self.seen.entry(nick.to_vec()).or_insert(next);
+        paint(&format!("<{}>", safe(nick)), n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The text without colour codes (the tests must not depend on the terminal).
+    fn without_colour(shown: &str) -> String {
+        let mut plain = String::new();
+        let mut chars = shown.chars();
+        while let Some(c) = chars.next() {
+            if c == '\x1b' {
+                // Our own colour codes are `ESC [ digits ; ... m`.
+                for c in chars.by_ref() {
+                    if c == 'm' {
+                        break;
+                    }
+                }
+            } else {
+                plain.push(c);
+            }
+        }
+        plain
+    }
+
+    #[test]
+    fn shown_lines_keep_the_text_and_escape_control_bytes() {
+        let mut colors = NickColors::default();
+        let mut show = |line: &[u8]| without_colour(&show_line(line, &mut colors));
+        assert_eq!(show(b"<alice> hi"), "<alice> hi");
+        assert_eq!(show(b"[private] <bob> psst"), "[private] <bob> psst");
+        assert_eq!(show(b"* \x1b[2J joined"), "* \\e[2J joined");
+        assert_eq!(show(b"<eve> \x1b]0;pwned\x07"), "<eve> \\e]0;pwned\\x07");
+        // The peer's bytes themselves never carry an ESC through.
+        assert!(!show_line(b"<e\x1bve> \x1b[31mred", &mut colors).contains("\x1b[31mred"));
+    }
+
+    #[test]
+    fn each_nick_keeps_its_colour() {
+        let mut colors = NickColors::default();
+        colors.paint(b"alice");
+        colors.paint(b"bob");
+        colors.paint(b"alice");
+        assert_eq!(colors.seen[&b"alice".to_vec()], 0);
+        assert_eq!(colors.seen[&b"bob".to_vec()], 1);
+    }
+}

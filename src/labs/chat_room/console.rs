@@ -1,0 +1,128 @@
+//! The administrator's console: the server's own terminal, read by a thread of its
+//! own. A plain line is an announcement; /kick, /max, /list and /shutdown act on the
+//! room. Read it after server.rs (shutting down itself is `server::shut_down`).
+
+use std::net::SocketAddr;
+
+use super::protocol::{check_text, parse_admin, AdminCommand};
+use super::room::{Gone, Shared};
+use super::server::shut_down;
+use crate::term::{safe_str, say, Lines};
+
+/// Reads the administrator's lines from stdin until its end.
+pub(super) fn administer(shared: &Shared) {
+    let mut console = Lines::from_stdin();
+    while let Some(line) = console.read("") {
+        match parse_admin(&line) {
+            AdminCommand::Nothing => {}
+            AdminCommand::Announce(text) => match check_text(text) {
+                Err(why) => say!("not sent: {why}"),
+                Ok(text) => {
+                    let count = shared.with_room(|room, log| {
+                        room.broadcast(&format!("[admin] {text}"), None, log);
+                        room.online()
+                    });
+                    say!("[admin] {text} (sent to {count})");
+                }
+            },
+            AdminCommand::Kick { nick, reason } => kick(shared, nick, reason),
+            AdminCommand::Max(max) => {
+                let here = shared.with_room(|room, _| {
+                    room.max = max;
+                    room.members.len()
+                });
+                match max {
+                    Some(max) => say!(
+                        "max set to {max}: newcomers are turned away while {max} are connected \
+                         (now {here}; nobody is sent away)"
+                    ),
+                    None => say!("max off: no cap on the room (now {here} connected)"),
+                }
+            }
+            AdminCommand::ShowMax => {
+                let (max, here) = shared.with_room(|room, _| (room.max, room.members.len()));
+                match max {
+                    Some(max) => say!("max {max} ({here} connected now)"),
+                    None => say!("no max ({here} connected now); /max N sets one"),
+                }
+            }
+            AdminCommand::List => list_for_admin(shared),
+            AdminCommand::Shutdown => {
+                shut_down(shared);
+                return;
+            }
+            AdminCommand::Help => say!("{ADMIN_HELP}"),
+            AdminCommand::Usage(usage) => say!("usage: {usage}"),
+            AdminCommand::Unknown(word) => {
+                say!(
+                    "unknown command {}; /help lists the commands",
+                    safe_str(word)
+                )
+            }
+        }
+    }
+    // stdin ended: started with `< /dev/null`, from a pipe, or Ctrl-D. A server is
+    // often run like that (in the background, from a script), so it keeps serving.
+    say!(
+        "console: end of input (stdin closed). The room keeps running without an \
+         administrator; Ctrl-C or SIGTERM shuts it down"
+    );
+}
+
+const ADMIN_HELP: &str = "administrator commands:
+  text                 announce text to everyone, as [admin] text
+  /kick NICK [reason]  tell NICK why, close its connection, tell the others
+  /max N               turn newcomers away while N clients are connected (/max off: no cap)
+  /max                 show the cap
+  /list                who is connected, with address:port
+  /shutdown            tell everyone, close every connection, exit (Ctrl-C does the same)
+  //text               announce a line that starts with /";
+
+fn kick(shared: &Shared, nick: &str, reason: Option<&str>) {
+    let kicked = shared.with_room(|room, log| {
+        let Some(id) = room.find(nick) else {
+            return false;
+        };
+        let line = match reason {
+            Some(reason) => format!("[admin] you were kicked by the administrator: {reason}"),
+            None => "[admin] you were kicked by the administrator".to_string(),
+        };
+        room.send(id, &line, log);
+        if let Some(notice) = room.remove(id, Gone::Kicked(reason.map(str::to_string)), log) {
+            room.broadcast(&notice, None, log);
+        }
+        true
+    });
+    if !kicked {
+        say!(
+            "nobody called \"{}\" is here; /list shows who is",
+            safe_str(nick)
+        );
+    }
+}
+
+fn list_for_admin(shared: &Shared) {
+    let (lines, max) = shared.with_room(|room, _| {
+        let mut lines: Vec<(String, SocketAddr)> = room
+            .members
+            .values()
+            .map(|m| {
+                (
+                    m.nick
+                        .clone()
+                        .unwrap_or_else(|| "(choosing a nickname)".into()),
+                    m.peer,
+                )
+            })
+            .collect();
+        lines.sort_by_key(|(nick, _)| nick.to_lowercase());
+        (lines, room.max)
+    });
+    let max = max.map(|m| format!(", max {m}")).unwrap_or_default();
+    say!("connected: {}{max}", lines.len());
+    for (nick, peer) in lines {
+        // The address first: a nick such as 尹哲 is wider on screen than its
+        // character count, so padding it would leave the column crooked.
+        say!("  {:<22} {nick}", peer.to_string());
+    }
+}

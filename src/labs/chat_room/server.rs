@@ -1,0 +1,567 @@
+//! The server: listen, accept in a loop, and for each client a writer thread (its
+//! outbox to its socket) and a reader thread (its lines, acted on in the room); then
+//! `shut_down`, which /shutdown, Ctrl-C and SIGTERM all end in. Read it after room.rs;
+//! the administrator's console is in console.rs.
+
+use std::collections::HashMap;
+use std::io::{self, Read, Write};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use socket2::{Domain, Socket, Type};
+
+use super::console::administer;
+use super::protocol::{
+    check_text, parse_command, validate_nick, Command, Framed, LineFramer, MAX_LINE, MAX_NICK,
+};
+use super::room::{millis_since, Gone, Member, Room, Shared};
+use super::ServerArgs;
+use crate::hint;
+use crate::labs::Lab;
+use crate::net;
+use crate::term::{safe_str, say};
+
+/// A reader thread's stack: its 4 KiB read buffer and a few small frames fit easily.
+const READER_STACK: usize = 128 * 1024;
+/// A writer thread only moves bytes from its queue to its socket.
+const WRITER_STACK: usize = 64 * 1024;
+/// A writer sends up to this many queued bytes in one send() call.
+const WRITER_BATCH: usize = 8 * 1024;
+/// A client that has not taken a single byte for this long is not reading either,
+/// even if the room is too quiet to fill its outbox: dropped.
+const STUCK_WRITE: Duration = Duration::from_secs(10);
+/// How long /shutdown waits for the writers to send their goodbyes.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+
+/// How many connected clients the kernel may queue before accept() takes them.
+/// std's `TcpListener::bind` uses 128; when a whole lecture hall connects in the same
+/// second, a full queue makes Linux drop the handshake's last packet, and those
+/// clients hang for a second or more until it is resent. Linux caps this number at
+/// net.core.somaxconn (4096 on current kernels).
+const LISTEN_BACKLOG: i32 = 1024;
+
+/// socket() + setsockopt(SO_REUSEADDR) + bind() + listen(1024): what std's
+/// `TcpListener::bind` does in one call, but with a queue long enough for a classroom
+/// (lab 1 shows these steps one by one).
+fn listen_for_a_lecture_hall(addr: SocketAddr, lab: &Lab) -> anyhow::Result<TcpListener> {
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)
+        .context("could not create a TCP socket")?;
+    // Bind again at once after a restart. (On Windows the option lets a second server
+    // share the port, so there it stays off, as std leaves it.)
+    #[cfg(unix)]
+    socket
+        .set_reuse_address(true)
+        .context("setsockopt(SO_REUSEADDR) failed")?;
+    socket
+        .bind(&addr.into())
+        .map_err(|err| hint::bind_failed(err, addr, lab.protocol))?;
+    socket.listen(LISTEN_BACKLOG).context("listen() failed")?;
+    Ok(socket.into())
+}
+
+pub(super) fn server(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
+    let addr = args.endpoint.resolve_one()?;
+    let listener = listen_for_a_lecture_hall(addr, lab)?;
+    let local = listener
+        .local_addr()
+        .context("the listening socket has no address")?;
+    net::announce_listening(local, lab.protocol);
+
+    let started = Instant::now();
+    let shared = Arc::new(Shared {
+        room: Mutex::new(Room {
+            members: HashMap::new(),
+            next_id: 1,
+            max: args.max.map(|n| n as usize),
+            closing: false,
+            waiting: Vec::new(),
+            started,
+        }),
+        started,
+        queue: args.queue as usize,
+        quiet: args.quiet,
+        nick_timeout: Duration::from_secs(args.nick_timeout),
+        wake: wake_address(local),
+    });
+    say!(
+        "administrator console: type a line to announce it to everyone; /help lists the \
+         commands (/kick, /max, /list, /shutdown)"
+    );
+
+    // Ctrl-C and SIGTERM do what /shutdown does. The handler runs on a thread of its
+    // own (the ctrlc crate's), so it may take the lock like any other thread.
+    let on_signal = Arc::clone(&shared);
+    let handler = ctrlc::set_handler(move || {
+        if on_signal.closing() {
+            // A second Ctrl-C while we are already closing: stop waiting.
+            std::process::exit(0);
+        }
+        say!("[signal] Ctrl-C or SIGTERM: shutting down, as /shutdown does");
+        shut_down(&on_signal);
+    });
+    if let Err(err) = handler {
+        say!("(Ctrl-C will stop the server without telling the clients: {err})");
+    }
+
+    // The console: a thread of its own, so the main thread can sit in accept().
+    let console = Arc::clone(&shared);
+    thread::Builder::new()
+        .name("console".to_string())
+        .spawn(move || administer(&console))
+        .context("could not start the console thread")?;
+
+    accept_clients(&listener, &shared);
+    say!("[shutdown] the room is closed");
+    Ok(())
+}
+
+/// The address /shutdown connects to, to wake accept(): the listening address, or
+/// loopback when listening on every interface (0.0.0.0 or ::).
+fn wake_address(local: SocketAddr) -> SocketAddr {
+    let ip = match local.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    SocketAddr::new(ip, local.port())
+}
+
+/// accept() in a loop: each client gets a reader and a writer thread. Returns when
+/// the room is closing.
+fn accept_clients(listener: &TcpListener, shared: &Arc<Shared>) {
+    for accepted in listener.incoming() {
+        if shared.closing() {
+            // This is /shutdown's wake-up call (or a client arriving too late).
+            return;
+        }
+        let stream = match accepted {
+            Ok(stream) => stream,
+            Err(err) => {
+                // Usually "too many open files": every descriptor is in use. Pause a
+                // moment instead of spinning, then try again.
+                say!("accept() failed: {}; trying again", hint::describe(&err));
+                thread::sleep(Duration::from_millis(100));
+                continue;
+            }
+        };
+        // A client that connected and reset at once has no address any more: skip it.
+        let Ok(peer) = stream.peer_addr() else {
+            continue;
+        };
+        if let Err(err) = admit(shared, stream, peer) {
+            say!("[error] {peer}: {err:#}");
+        }
+    }
+}
+
+/// Lets a newcomer in (or tells it the room is full) and starts its two threads.
+fn admit(shared: &Arc<Shared>, stream: TcpStream, peer: SocketAddr) -> anyhow::Result<()> {
+    let admitted = shared.with_room(|room, log| {
+        let here = room.members.len();
+        match room.max {
+            // /shutdown has begun: this newcomer just closes with the rest.
+            _ if room.closing => Err(None),
+            Some(max) if here >= max => {
+                log.push(format!(
+                    "[full] {peer} turned away: the room is full ({here} of {max})"
+                ));
+                Err(Some(max))
+            }
+            _ => {
+                room.next_id += 1;
+                Ok(room.next_id)
+            }
+        }
+    });
+    let id = match admitted {
+        Ok(id) => id,
+        Err(Some(max)) => {
+            turn_away(&stream, max);
+            return Ok(());
+        }
+        Err(None) => return Ok(()),
+    };
+
+    // One socket, three owners: the reader, the writer and the room. `&TcpStream`
+    // reads and writes, so an `Arc` shares it without dup()ing the descriptor.
+    let stream = Arc::new(stream);
+    let (outbox, queued) = mpsc::sync_channel(shared.queue);
+    let writing_since = Arc::new(AtomicU64::new(0));
+
+    let writer = {
+        let (shared, stream) = (Arc::clone(shared), Arc::clone(&stream));
+        let writing_since = Arc::clone(&writing_since);
+        thread::Builder::new()
+            .name(format!("writer {peer}"))
+            .stack_size(WRITER_STACK)
+            .spawn(move || write_queued(&shared, id, &stream, queued, &writing_since))
+            .context("could not start a thread for this client (too many threads?)")?
+    };
+    let count = shared.with_room(|room, log| {
+        room.members.insert(
+            id,
+            Member {
+                nick: None,
+                peer,
+                outbox,
+                stream: Arc::clone(&stream),
+                writer,
+                writing_since,
+            },
+        );
+        log.push(format!("[connect] {peer} (choosing a nickname)"));
+        room.online()
+    });
+    shared.send(
+        id,
+        &format!(
+            "* welcome to the chat room ({count} online). Choose a nickname: 1-{MAX_NICK} \
+             characters, no spaces"
+        ),
+    );
+
+    let reader = Arc::clone(shared);
+    let spawned = thread::Builder::new()
+        .name(format!("reader {peer}"))
+        .stack_size(READER_STACK)
+        .spawn(move || serve_client(&reader, id, &stream));
+    if let Err(err) = spawned {
+        shared.leave(
+            id,
+            Gone::Failed("the server could not start a thread for it".to_string()),
+        );
+        return Err(err).context("could not start a thread for this client (too many threads?)");
+    }
+    Ok(())
+}
+
+/// Tells a newcomer the room is full and closes. The socket is new and its send
+/// buffer empty, so this short write does not wait (the timeout is a safety net).
+fn turn_away(mut stream: &TcpStream, max: usize) {
+    let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
+    let line = format!("! the room is full ({max} at most); try again later\n");
+    let _ = stream.write_all(line.as_bytes());
+    // shutdown(Write) sends FIN after the line, so the client reads it, then EOF.
+    let _ = stream.shutdown(Shutdown::Write);
+}
+
+/// A client's writer thread: takes lines from its outbox and writes them, a batch
+/// per write() when several are waiting. Ends when the room drops the outbox (the
+/// client left) or a write fails; then it shuts the socket, which also ends the reader.
+fn write_queued(
+    shared: &Shared,
+    id: u64,
+    mut stream: &TcpStream,
+    queued: Receiver<Arc<str>>,
+    writing_since: &AtomicU64,
+) {
+    // A write() that waits this long means the client has not read anything for that
+    // long while its buffers are full: it is not reading, so it is dropped.
+    let _ = stream.set_write_timeout(Some(STUCK_WRITE));
+    while let Ok(first) = queued.recv() {
+        // Usually one line is waiting: it is sent as it is. After a burst, what else
+        // is queued (up to WRITER_BATCH bytes) goes in the same send(): fewer system
+        // calls. The batch is freed afterwards, so an idle client holds no buffer.
+        let mut batch: Option<Vec<u8>> = None;
+        while batch.as_ref().map_or(first.len(), Vec::len) < WRITER_BATCH {
+            match queued.try_recv() {
+                Ok(next) => batch
+                    .get_or_insert_with(|| first.as_bytes().to_vec())
+                    .extend_from_slice(next.as_bytes()),
+                Err(_) => break,
+            }
+        }
+        let bytes = batch.as_deref().unwrap_or(first.as_bytes());
+        // send(): returns once the kernel has taken the bytes. It waits only when the
+        // client's receive buffer and our send buffer are both full.
+        writing_since.store(millis_since(shared.started), Ordering::SeqCst);
+        let written = stream.write_all(bytes);
+        writing_since.store(0, Ordering::SeqCst);
+        if let Err(err) = written {
+            let gone = match err.kind() {
+                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => Gone::NotReading(format!(
+                    "it took no bytes for {} s: it is not reading",
+                    STUCK_WRITE.as_secs()
+                )),
+                _ => Gone::Failed(hint::describe(&err)),
+            };
+            shared.leave(id, gone);
+            break;
+        }
+    }
+    let _ = stream.shutdown(Shutdown::Both);
+}
+
+/// What the reader does next.
+enum Flow {
+    Continue,
+    Quit,
+    /// The client is no longer in the room (kicked, dropped): stop reading.
+    Gone,
+}
+
+/// A client's reader thread: reads lines and acts on them until the client leaves.
+fn serve_client(shared: &Shared, id: u64, mut stream: &TcpStream) {
+    let mut framer = LineFramer::new(MAX_LINE);
+    let mut buf = [0u8; 4096];
+    let mut lines = Vec::new();
+    // Until it has a nickname, recv() waits at most `nick_timeout` (SO_RCVTIMEO): a
+    // connection that never says who it is must not hold its threads for ever. Once
+    // it has joined, it may stay silent as long as it likes.
+    let mut named = false;
+    let _ = stream.set_read_timeout(Some(shared.nick_timeout));
+    let gone = 'reading: loop {
+        // recv(): blocks until bytes arrive. Ok(0) is the client closing its side.
+        let n = match stream.read(&mut buf) {
+            Ok(0) => break Gone::Closed,
+            Ok(n) => n,
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+            Err(err) if !named && is_timeout(&err) => {
+                let secs = shared.nick_timeout.as_secs();
+                shared.send(id, &format!("! no nickname after {secs} s; closing"));
+                break Gone::Failed(format!("gave no nickname in {secs} s"));
+            }
+            Err(err) => break Gone::Failed(hint::describe(&err)),
+        };
+        framer.push(&buf[..n], &mut lines);
+        for framed in lines.drain(..) {
+            match on_line(shared, id, framed) {
+                Flow::Continue => {}
+                Flow::Quit => break 'reading Gone::Quit,
+                Flow::Gone => return,
+            }
+        }
+        if !named && shared.has_nick(id) {
+            named = true;
+            let _ = stream.set_read_timeout(None);
+        }
+    };
+    shared.leave(id, gone);
+}
+
+/// A read timeout shows as WouldBlock on Unix and TimedOut on Windows.
+fn is_timeout(err: &io::Error) -> bool {
+    matches!(
+        err.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
+}
+
+/// One line from a client: a nickname while it has none, then chat and commands.
+fn on_line(shared: &Shared, id: u64, framed: Framed) -> Flow {
+    let bytes = match framed {
+        Framed::Line(bytes) => bytes,
+        Framed::TooLong => {
+            shared.send(
+                id,
+                &format!("! that line was longer than {MAX_LINE} bytes; it was dropped"),
+            );
+            return Flow::Continue;
+        }
+    };
+    let Ok(text) = String::from_utf8(bytes) else {
+        shared.send(
+            id,
+            "! that line was not UTF-8 text (this room speaks UTF-8; a GBK terminal? see lab 2); \
+             it was dropped",
+        );
+        return Flow::Continue;
+    };
+    let nick = match shared.lock().members.get(&id) {
+        None => return Flow::Gone,
+        Some(member) => member.nick.clone(),
+    };
+    match nick {
+        None => choose_nick(shared, id, text.trim()),
+        Some(nick) => act(shared, id, &nick, parse_command(&text)),
+    }
+}
+
+/// The first lines: the client's nickname.
+fn choose_nick(shared: &Shared, id: u64, wanted: &str) -> Flow {
+    if wanted.eq_ignore_ascii_case("/quit") {
+        shared.send(id, "* bye");
+        return Flow::Quit;
+    }
+    if wanted.is_empty() {
+        return Flow::Continue;
+    }
+    if let Err(why) = validate_nick(wanted) {
+        let text = if wanted.starts_with('/') {
+            "first choose a nickname (or /quit)".to_string()
+        } else {
+            why
+        };
+        shared.send(id, &format!("! {text}. Choose a nickname:"));
+        return Flow::Continue;
+    }
+    shared.with_room(|room, log| {
+        if room.find(wanted).is_some() {
+            room.send(
+                id,
+                &format!("! nickname \"{wanted}\" is taken. Choose another:"),
+                log,
+            );
+            return;
+        }
+        let Some(member) = room.members.get_mut(&id) else {
+            return;
+        };
+        member.nick = Some(wanted.to_string());
+        let peer = member.peer;
+        let online = room.online();
+        log.push(format!("[join] {wanted} {peer} ({online} online)"));
+        let here = room.nick_list();
+        room.send(
+            id,
+            &format!("* welcome, {wanted}! Online ({online}): {here}. /help lists the commands"),
+            log,
+        );
+        room.broadcast(
+            &format!("* {wanted} joined ({online} online)"),
+            Some(id),
+            log,
+        );
+    });
+    Flow::Continue
+}
+
+/// A line from a client who has joined.
+fn act(shared: &Shared, id: u64, nick: &str, command: Command) -> Flow {
+    match command {
+        Command::Nothing => {}
+        Command::Say(text) => match check_text(text) {
+            Err(why) => shared.send(id, &format!("! {why}; the line was dropped")),
+            Ok(text) => {
+                // The stamp: the server, not the client, writes who is speaking.
+                let line = format!("<{nick}> {text}");
+                shared.with_room(|room, log| room.broadcast(&line, Some(id), log));
+                if !shared.quiet {
+                    say!("{}", safe_str(&line));
+                }
+            }
+        },
+        Command::Msg { to, text } => match check_text(text) {
+            Err(why) => shared.send(id, &format!("! {why}; the line was dropped")),
+            Ok(text) => shared.with_room(|room, log| {
+                let Some(target) = room.find(to) else {
+                    let line = format!("! nobody called \"{to}\" is here; /list shows who is");
+                    room.send(id, &line, log);
+                    return;
+                };
+                let to = room.members[&target].nick.clone().unwrap_or_default();
+                room.send(target, &format!("[private] <{nick}> {text}"), log);
+                room.send(id, &format!("[private to {to}] {text}"), log);
+                // The administrator sees that it happened, not what was said.
+                log.push(format!("[private] {nick} -> {to} ({} bytes)", text.len()));
+            }),
+        },
+        Command::List => shared.with_room(|room, log| {
+            let line = format!("* online ({}): {}", room.online(), room.nick_list());
+            room.send(id, &line, log);
+        }),
+        Command::Nick(new) => change_nick(shared, id, nick, new),
+        Command::Help => shared.send(id, CLIENT_HELP),
+        Command::Quit => {
+            shared.send(id, &format!("* bye, {nick}"));
+            return Flow::Quit;
+        }
+        Command::Usage(usage) => shared.send(id, &format!("! usage: {usage}")),
+        Command::Unknown(word) => shared.send(
+            id,
+            &format!(
+                "! unknown command {word}; /help lists the commands (start a line with // \
+                 to say something that begins with /)"
+            ),
+        ),
+    }
+    Flow::Continue
+}
+
+const CLIENT_HELP: &str = "* commands:
+*   text             say text to everyone
+*   /msg NICK text   say text to NICK only
+*   /list            who is here
+*   /nick NEWNAME    change your nickname
+*   /help            this list
+*   /quit            leave
+*   //text           say a line that starts with /";
+
+fn change_nick(shared: &Shared, id: u64, old: &str, new: &str) {
+    if let Err(why) = validate_nick(new) {
+        shared.send(id, &format!("! {why}; you are still {old}"));
+        return;
+    }
+    shared.with_room(|room, log| {
+        // Taken by someone else? (alice may become Alice: that is still her.)
+        if room.find(new).is_some_and(|other| other != id) {
+            room.send(
+                id,
+                &format!("! nickname \"{new}\" is taken; you are still {old}"),
+                log,
+            );
+            return;
+        }
+        let Some(member) = room.members.get_mut(&id) else {
+            return;
+        };
+        member.nick = Some(new.to_string());
+        log.push(format!("[nick] {old} is now {new}"));
+        room.send(id, &format!("* you are now {new}"), log);
+        room.broadcast(&format!("* {old} is now known as {new}"), Some(id), log);
+    });
+}
+
+/// /shutdown, Ctrl-C, SIGTERM: tell everyone, let the writers send it, close every
+/// connection, and wake the accept loop so `run` returns and the process exits 0.
+pub(super) fn shut_down(shared: &Shared) {
+    let members = {
+        let mut room = shared.lock();
+        if room.closing {
+            return;
+        }
+        room.closing = true;
+        std::mem::take(&mut room.members)
+    };
+    say!(
+        "[shutdown] telling everyone ({} connected) and closing every connection",
+        members.len()
+    );
+    let goodbye: Arc<str> = "[admin] the server is shutting down. Goodbye!\n".into();
+    let mut closing = Vec::new();
+    for member in members.into_values() {
+        let Member {
+            outbox,
+            stream,
+            writer,
+            ..
+        } = member;
+        if outbox.try_send(Arc::clone(&goodbye)).is_err() {
+            // No room for the goodbye: this one was not reading anyway.
+            let _ = stream.shutdown(Shutdown::Both);
+        }
+        // Dropping the outbox: its writer sends what is queued, then closes.
+        drop(outbox);
+        closing.push((writer, stream));
+    }
+    let deadline = Instant::now() + SHUTDOWN_GRACE;
+    while Instant::now() < deadline && closing.iter().any(|(writer, _)| !writer.is_finished()) {
+        thread::sleep(Duration::from_millis(10));
+    }
+    // Writers still stuck in write() after the grace period: cut them off.
+    for (_, stream) in &closing {
+        let _ = stream.shutdown(Shutdown::Both);
+    }
+
+    // The main thread is blocked in accept(). A connection of our own wakes it; it
+    // then sees `closing` and returns. If even that fails, end the process here.
+    if TcpStream::connect_timeout(&shared.wake, Duration::from_secs(1)).is_err() {
+        say!("[shutdown] the room is closed");
+        std::process::exit(0);
+    }
+}
