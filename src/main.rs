@@ -3,6 +3,7 @@
 //!
 //! The socket code lives in `src/labs/`, one complete program per lab.
 
+mod chat_protocol;
 mod cli;
 mod hint;
 mod labs;

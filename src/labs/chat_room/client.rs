@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use colored::ColoredString;
 
-use super::protocol::{split_stamp, Framed, LineFramer};
 use super::ClientArgs;
+use crate::chat_protocol::{split_stamp, Framed, LineFramer};
 use crate::hint;
 use crate::labs::Lab;
 use crate::term::{paint, safe, say, Lines};

@@ -4,9 +4,9 @@
 
 use std::net::SocketAddr;
 
-use super::protocol::{check_text, parse_admin, AdminCommand};
 use super::room::{Gone, Shared};
 use super::server::shut_down;
+use crate::chat_protocol::{check_text, parse_admin, AdminCommand};
 use crate::term::{safe_str, say, Lines};
 
 /// Reads the administrator's lines from stdin until its end.

@@ -70,7 +70,8 @@
 //! returns, the loop sees the room is closing, and `run` returns (exit code 0).
 //!
 //! Where to read what, in this order:
-//! - `protocol.rs`: the protocol as pure functions: nicknames, chat text, commands, and
+//! - `src/chat_protocol.rs` (in the shared floor, because labs 9 and 10 serve the same
+//!   room): the protocol as pure functions: nicknames, chat text, commands, and
 //!   the line framer that cuts a TCP byte stream into lines (with their unit tests);
 //! - `room.rs`: the room (who is here, their outboxes) behind one `Mutex`, and the
 //!   fan-out that never waits for a slow client;
@@ -81,7 +82,6 @@
 
 mod client;
 mod console;
-mod protocol;
 mod room;
 mod server;
 

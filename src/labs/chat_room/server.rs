@@ -16,11 +16,11 @@ use anyhow::Context;
 use socket2::{Domain, Socket, Type};
 
 use super::console::administer;
-use super::protocol::{
-    check_text, parse_command, validate_nick, Command, Framed, LineFramer, MAX_LINE, MAX_NICK,
-};
 use super::room::{millis_since, Gone, Member, Room, Shared};
 use super::ServerArgs;
+use crate::chat_protocol::{
+    check_text, parse_command, validate_nick, Command, Framed, LineFramer, MAX_LINE, MAX_NICK,
+};
 use crate::hint;
 use crate::labs::Lab;
 use crate::net;
