@@ -5,6 +5,7 @@
 //! lab list                 the labs: number, slug, title, roles, port
 //! lab N                    the lab's roles (a menu on a terminal, a summary on a pipe)
 //! lab N guide              the lab's guide
+//! lab N answers            short answers to the lab's questions in EXERCISES.md
 //! lab N ROLE [options]     run a role: server, client, demo, ...
 //! ```
 //!
@@ -44,6 +45,8 @@ pub fn command() -> Command {
 /// `lab N`: the lab's roles, `guide`, and the lab's default port on every `--port`.
 fn lab_command(lab: &Lab) -> Command {
     let guide = Command::new("guide").about("Print this lab's guide (its README)");
+    let answers = Command::new("answers")
+        .about("Print short answers to this lab's questions in EXERCISES.md");
     let roles = (lab.roles)()
         .get_subcommands()
         .map(|role| with_default_port(role.clone(), lab.port))
@@ -57,6 +60,7 @@ fn lab_command(lab: &Lab) -> Command {
         ))
         .subcommands(roles)
         .subcommand(guide)
+        .subcommand(answers)
 }
 
 /// Gives a role's `--port` option (if it has one) the lab's port as its default.

@@ -66,6 +66,7 @@ fn run(matches: &ArgMatches) -> anyhow::Result<()> {
                 }
                 None => printed(menu::print_summary(lab, &mut out)),
                 Some(("guide", _)) => printed(menu::print_guide(lab, &mut out)),
+                Some(("answers", _)) => printed(labs::companions::print_answers(lab, &mut out)),
                 Some((_, _)) => {
                     drop(out);
                     (lab.run)(lab, lab_matches)

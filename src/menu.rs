@@ -91,9 +91,10 @@ pub fn print_summary(lab: &Lab, out: &mut impl Write) -> io::Result<()> {
     )
 }
 
-/// `lab N guide`.
+/// `lab N guide`: the guide, then the lab's Python peers.
 pub fn print_guide(lab: &Lab, out: &mut impl Write) -> io::Result<()> {
-    out.write_all(lab.guide.as_bytes())
+    out.write_all(lab.guide.as_bytes())?;
+    crate::labs::companions::print_peers(lab, out)
 }
 
 /// The menu: pick a lab, then a role. Returns the command line to run, or `None`

@@ -203,6 +203,8 @@ fn server(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
 /// What one connection amounted to, for the line printed when it ends.
 struct Summary {
     bytes: usize,
+    /// recv() calls that brought bytes. The last one, which returns 0 bytes because
+    /// the client closed, is not counted: every lab counts recv() calls this way.
     recvs: usize,
     end: End,
 }
@@ -237,12 +239,12 @@ fn serve_one_client(mut conn: TcpStream, args: &ServerArgs) -> Summary {
                 break;
             }
         };
-        summary.recvs += 1;
         if n == 0 {
             // Ok(0): the client closed its side (EOF), not "no data yet".
             say!("recv({}) -> 0 bytes: the client closed", args.bufsize);
             break;
         }
+        summary.recvs += 1;
         let data = &buf[..n];
         summary.bytes += n;
         say!(

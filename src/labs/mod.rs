@@ -13,6 +13,7 @@ use std::fmt;
 use clap::{ArgMatches, Command, FromArgMatches, Subcommand};
 
 pub mod chat_room;
+pub mod companions;
 pub mod echo;
 pub mod encoding;
 pub mod framing;

@@ -1,0 +1,124 @@
+//! The Python peers that EXERCISES.md runs (`labs/NN-slug/peers/*.py`): `lab N
+//! guide` prints each one, `lab N answers` prints the lab's answers, and each peer,
+//! run once against its lab's server, does what the step says. The runs need
+//! python3; without it they say so and pass.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use common::{lab_cmd, Lab, PATIENCE};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Every `labs/NN-slug/peers/*.py` that EXERCISES.md names, with its lab number.
+fn peers_named_in_exercises() -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(root().join("EXERCISES.md")).expect("EXERCISES.md");
+    let mut peers: Vec<(String, String)> = Vec::new();
+    for (i, _) in text.match_indices("labs/") {
+        let path: String = text[i..]
+            .chars()
+            .take_while(|c| !c.is_whitespace() && *c != '`')
+            .collect();
+        if !(path.contains("/peers/") && path.ends_with(".py")) {
+            continue;
+        }
+        let number = path["labs/".len().."labs/".len() + 2]
+            .trim_start_matches('0')
+            .to_string();
+        if !peers.iter().any(|(_, p)| *p == path) {
+            peers.push((number, path));
+        }
+    }
+    peers
+}
+
+#[test]
+fn every_peer_that_exercises_runs_exists_and_its_lab_guide_prints_it() {
+    let peers = peers_named_in_exercises();
+    assert!(!peers.is_empty(), "EXERCISES.md names no peer");
+    for (number, path) in peers {
+        let source = std::fs::read_to_string(root().join(&path))
+            .unwrap_or_else(|_| panic!("EXERCISES.md names {path}, which does not exist"));
+        let guide = lab_cmd(&[&number, "guide"]).assert().success();
+        let guide = String::from_utf8_lossy(&guide.get_output().stdout).into_owned();
+        assert!(
+            guide.contains(&format!("## Peer: {path}")),
+            "lab {number} guide"
+        );
+        assert!(guide.contains(&source), "lab {number} guide lacks {path}");
+    }
+}
+
+#[test]
+fn lab_answers_prints_the_answers_of_the_lab() {
+    let answers = std::fs::read_to_string(root().join("labs/01-echo/answers.md")).unwrap();
+    lab_cmd(&["echo", "answers"])
+        .assert()
+        .success()
+        .stdout(answers);
+}
+
+/// python3, if this machine has it; otherwise the test says why it skips.
+fn python3(test: &str) -> Option<PathBuf> {
+    let found = Command::new("python3")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !found {
+        eprintln!("{test}: skipped, python3 is not installed");
+    }
+    found.then(|| PathBuf::from("python3"))
+}
+
+/// Runs `python3 PEER PORT ARGS...` to its end (at most PATIENCE), from the repository.
+fn run_peer(python: &Path, peer: &str, port: u16, args: &[&str]) -> Output {
+    let mut child = Command::new(python)
+        .arg(root().join(peer))
+        .arg(port.to_string())
+        .args(args)
+        .current_dir(root())
+        .env("PYTHONUTF8", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python3 starts");
+    let deadline = std::time::Instant::now() + PATIENCE;
+    while child.try_wait().expect("try_wait").is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let output = child.wait_with_output().expect("the peer's output");
+    assert!(
+        output.status.success(),
+        "{peer} failed: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn lab1_python_client_gets_the_ctime_reply_and_says_exit() {
+    let Some(python) = python3("lab1_python_client") else {
+        return;
+    };
+    let (mut server, port) = Lab::server("1", &[]);
+    let out = run_peer(&python, "labs/01-echo/peers/client.py", port, &[]);
+    assert!(stdout(&out).contains(" hello'"), "{}", stdout(&out));
+    server.wait_for("it said exit");
+}
