@@ -6,7 +6,9 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
 
 use common::{lab_cmd, Lab, PATIENCE};
 
@@ -77,35 +79,64 @@ fn python3(test: &str) -> Option<PathBuf> {
     found.then(|| PathBuf::from("python3"))
 }
 
-/// Runs `python3 PEER PORT ARGS...` to its end (at most PATIENCE), from the repository.
-fn run_peer(python: &Path, peer: &str, port: u16, args: &[&str]) -> Output {
-    let mut child = Command::new(python)
-        .arg(root().join(peer))
-        .arg(port.to_string())
-        .args(args)
-        .current_dir(root())
-        .env("PYTHONUTF8", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("python3 starts");
-    let deadline = std::time::Instant::now() + PATIENCE;
-    while child.try_wait().expect("try_wait").is_none() {
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            break;
+/// A running Python peer, killed when dropped (a failing test leaves nothing behind).
+struct Peer {
+    child: Option<Child>,
+    name: String,
+}
+
+impl Peer {
+    /// Starts `python3 PEER PORT ARGS...` from the repository.
+    fn start(python: &Path, peer: &str, port: u16, args: &[&str]) -> Peer {
+        let child = Command::new(python)
+            .arg(root().join(peer))
+            .arg(port.to_string())
+            .args(args)
+            .current_dir(root())
+            .env("PYTHONUTF8", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("python3 starts");
+        Peer {
+            child: Some(child),
+            name: peer.to_string(),
         }
-        std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    let output = child.wait_with_output().expect("the peer's output");
-    assert!(
-        output.status.success(),
-        "{peer} failed: {}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
+
+    /// Waits for the peer to end (at most PATIENCE) and checks it succeeded.
+    fn finish(mut self) -> Output {
+        let mut child = self.child.take().expect("not finished yet");
+        let deadline = Instant::now() + PATIENCE;
+        while child.try_wait().expect("try_wait").is_none() && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(20));
+        }
+        let _ = child.kill();
+        let output = child.wait_with_output().expect("the peer's output");
+        assert!(
+            output.status.success(),
+            "{} failed or hung: {}{}",
+            self.name,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        output
+    }
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        if let Some(child) = self.child.as_mut() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Runs a peer to its end.
+fn run_peer(python: &Path, peer: &str, port: u16, args: &[&str]) -> Output {
+    Peer::start(python, peer, port, args).finish()
 }
 
 fn stdout(output: &Output) -> String {
@@ -121,4 +152,38 @@ fn lab1_python_client_gets_the_ctime_reply_and_says_exit() {
     let out = run_peer(&python, "labs/01-echo/peers/client.py", port, &[]);
     assert!(stdout(&out).contains(" hello'"), "{}", stdout(&out));
     server.wait_for("it said exit");
+}
+
+#[test]
+fn lab2_half_character_peer_ends_in_the_middle_of_a_character() {
+    let Some(python) = python3("lab2_half_character") else {
+        return;
+    };
+    let (mut server, port) = Lab::server("2", &["--stream"]);
+    run_peer(
+        &python,
+        "labs/02-encoding/peers/half_character.py",
+        port,
+        &[],
+    );
+    server.wait_for("recv(1024) -> 2 bytes: e5 b0");
+    server.wait_for("the connection ended in the middle of a character");
+}
+
+#[test]
+fn lab3_tagged_python_client_is_named_and_its_tagged_q_ends_the_conversation() {
+    let Some(python) = python3("lab3_python_client") else {
+        return;
+    };
+    let (mut server, port) = Lab::server("3", &[]);
+    let peer = Peer::start(&python, "labs/03-half-duplex/peers/client.py", port, &[]);
+    server.wait_for("小郭吹雪1234QQ: hello");
+    server.send_line("hello python");
+    let out = peer.finish();
+    assert!(
+        stdout(&out).contains("server: hello python"),
+        "{}",
+        stdout(&out)
+    );
+    server.wait_for("小郭吹雪1234QQ ended the conversation (q)");
 }

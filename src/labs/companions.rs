@@ -34,14 +34,32 @@ pub struct Companion {
 }
 
 /// One row per lab, in the registry's order.
-pub const COMPANIONS: &[Companion] = &[Companion {
-    lab: 1,
-    answers: include_str!("../../labs/01-echo/answers.md"),
-    peers: &[Peer {
-        file: "client.py",
-        source: include_str!("../../labs/01-echo/peers/client.py"),
-    }],
-}];
+pub const COMPANIONS: &[Companion] = &[
+    Companion {
+        lab: 1,
+        answers: include_str!("../../labs/01-echo/answers.md"),
+        peers: &[Peer {
+            file: "client.py",
+            source: include_str!("../../labs/01-echo/peers/client.py"),
+        }],
+    },
+    Companion {
+        lab: 2,
+        answers: include_str!("../../labs/02-encoding/answers.md"),
+        peers: &[Peer {
+            file: "half_character.py",
+            source: include_str!("../../labs/02-encoding/peers/half_character.py"),
+        }],
+    },
+    Companion {
+        lab: 3,
+        answers: include_str!("../../labs/03-half-duplex/answers.md"),
+        peers: &[Peer {
+            file: "client.py",
+            source: include_str!("../../labs/03-half-duplex/peers/client.py"),
+        }],
+    },
+];
 
 /// The row of a lab, if it has one.
 pub fn of(lab: &Lab) -> Option<&'static Companion> {
