@@ -156,3 +156,18 @@ fn a_client_without_a_server_says_which_server_to_start() {
         .code(1)
         .stderr(predicate::str::contains("`lab 7 server`"));
 }
+
+#[test]
+fn a_delayed_first_recv_always_gets_the_short_messages_stuck_together() {
+    // What EXERCISES lab 7 step 1 shows every time: the server waits before its
+    // first recv(), so the client's separate send()s are all waiting in the kernel.
+    let (mut server, port) = Lab::server("7", &["--framing", "none", "--delay", "2000"]);
+    run_client(port, &["--framing", "none", "--burst", "5"]);
+
+    server.wait_for("--delay: waiting 2000 ms before the first recv()");
+    server.wait_for("recv() #1 -> 4096 bytes: LAB7");
+    server.wait_for("message 1 (4088 bytes): msg 1msg 2msg 3msg 4msg 5large");
+    let summary = server.wait_for("sent 6 messages, ");
+    let (_, recv_calls, recovered) = summary_numbers(&summary);
+    assert_eq!(recv_calls, recovered, "{summary}");
+}

@@ -64,19 +64,19 @@ fn lab_answers_prints_the_answers_of_the_lab() {
         .stdout(answers);
 }
 
-/// python3, if this machine has it; otherwise the test says why it skips.
+/// python3, if this machine has it (looked up on PATH: starting Python only to ask
+/// costs most of a second); otherwise the test says why it skips.
 fn python3(test: &str) -> Option<PathBuf> {
-    let found = Command::new("python3")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    if !found {
-        eprintln!("{test}: skipped, python3 is not installed");
+    let names = ["python3", "python3.exe"];
+    let found = std::env::var_os("PATH").and_then(|path| {
+        std::env::split_paths(&path)
+            .flat_map(|dir| names.map(|name| dir.join(name)))
+            .find(|candidate| candidate.is_file())
+    });
+    if found.is_none() {
+        eprintln!("{test}: skipped, python3 is not installed (not found on PATH)");
     }
-    found.then(|| PathBuf::from("python3"))
+    found
 }
 
 /// A running Python peer, killed when dropped (a failing test leaves nothing behind).
@@ -186,4 +186,74 @@ fn lab3_tagged_python_client_is_named_and_its_tagged_q_ends_the_conversation() {
         stdout(&out)
     );
     server.wait_for("小郭吹雪1234QQ ended the conversation (q)");
+}
+
+#[test]
+fn lab4_python_client_is_welcomed_answered_and_says_exit() {
+    let Some(python) = python3("lab4_python_client") else {
+        return;
+    };
+    let (mut server, port) = Lab::server("4", &[]);
+    let out = stdout(&run_peer(
+        &python,
+        "labs/04-threads/peers/client.py",
+        port,
+        &[],
+    ));
+    assert!(out.contains("welcome, 127.0.0.1:"), "{out}");
+    assert!(out.contains("reply to 127.0.0.1:"), "{out}");
+    assert!(out.contains("goodbye, 127.0.0.1:"), "{out}");
+    server.wait_for("said exit");
+}
+
+#[test]
+fn lab5_python_datagram_is_shown_with_its_name_and_answered() {
+    let Some(python) = python3("lab5_python_client") else {
+        return;
+    };
+    let (mut server, port) = Lab::server("5", &[]);
+    let out = stdout(&run_peer(&python, "labs/05-udp/peers/client.py", port, &[]));
+    assert!(out.contains("heard you"), "{out}");
+    server.wait_for("小马过河1234QQ: hi");
+}
+
+#[test]
+fn lab6_flood_drops_the_sleepy_client_that_never_reads() {
+    let Some(python) = python3("lab6_sleepy_and_flood") else {
+        return;
+    };
+    let (mut server, port) = Lab::server("6", &["--quiet"]);
+    let _sleepy = Peer::start(&python, "labs/06-chat-room/peers/sleepy.py", port, &[]);
+    server.wait_for("[join] sleepy");
+    let out = stdout(&run_peer(
+        &python,
+        "labs/06-chat-room/peers/flood.py",
+        port,
+        &[],
+    ));
+    assert!(out.contains("* sleepy was dropped: not reading"), "{out}");
+    assert!(out.contains("* bye, flood"), "{out}");
+    server.wait_for("[dropped] sleepy");
+}
+
+#[test]
+fn lab7_python_length_sender_is_understood_with_and_without_count_header() {
+    let Some(python) = python3("lab7_length_sender") else {
+        return;
+    };
+    let (mut server, port) = Lab::server("7", &["--framing", "length"]);
+    let peer = "labs/07-framing/peers/length_sender.py";
+    let out = stdout(&run_peer(&python, peer, port, &[]));
+    assert!(out.contains("sent 3 messages, "), "{out}");
+    assert!(out.contains("messages recovered: 3"), "{out}");
+    let out = stdout(&run_peer(&python, peer, port, &["--no-header"]));
+    assert!(out.contains("sent ? messages (no count header)"), "{out}");
+    let out = stdout(&run_peer(
+        &python,
+        "labs/07-framing/peers/huge_prefix.py",
+        port,
+        &[],
+    ));
+    assert!(out.contains("ff ff ff ff announces"), "{out}");
+    server.wait_for("messages recovered: 0");
 }

@@ -59,6 +59,50 @@ pub const COMPANIONS: &[Companion] = &[
             source: include_str!("../../labs/03-half-duplex/peers/client.py"),
         }],
     },
+    Companion {
+        lab: 4,
+        answers: include_str!("../../labs/04-threads/answers.md"),
+        peers: &[Peer {
+            file: "client.py",
+            source: include_str!("../../labs/04-threads/peers/client.py"),
+        }],
+    },
+    Companion {
+        lab: 5,
+        answers: include_str!("../../labs/05-udp/answers.md"),
+        peers: &[Peer {
+            file: "client.py",
+            source: include_str!("../../labs/05-udp/peers/client.py"),
+        }],
+    },
+    Companion {
+        lab: 6,
+        answers: include_str!("../../labs/06-chat-room/answers.md"),
+        peers: &[
+            Peer {
+                file: "flood.py",
+                source: include_str!("../../labs/06-chat-room/peers/flood.py"),
+            },
+            Peer {
+                file: "sleepy.py",
+                source: include_str!("../../labs/06-chat-room/peers/sleepy.py"),
+            },
+        ],
+    },
+    Companion {
+        lab: 7,
+        answers: include_str!("../../labs/07-framing/answers.md"),
+        peers: &[
+            Peer {
+                file: "huge_prefix.py",
+                source: include_str!("../../labs/07-framing/peers/huge_prefix.py"),
+            },
+            Peer {
+                file: "length_sender.py",
+                source: include_str!("../../labs/07-framing/peers/length_sender.py"),
+            },
+        ],
+    },
 ];
 
 /// The row of a lab, if it has one.
@@ -174,9 +218,14 @@ mod tests {
     #[test]
     fn every_lab_has_one_answer_per_question_in_the_order_of_its_steps() {
         let exercises = exercises();
-        // While the labs' answers are being written: only labs with a row.
-        for lab in LABS.iter().filter(|lab| of(lab).is_some()) {
-            let companion = of(lab).expect("filtered");
+        for lab in LABS {
+            let companion = of(lab).unwrap_or_else(|| {
+                panic!(
+                    "lab {} has no row in src/labs/companions.rs (labs/{}/answers.md)",
+                    lab.number,
+                    lab.folder()
+                )
+            });
             let questions = question_steps(&exercises, lab.number);
             assert!(
                 !questions.is_empty(),
@@ -199,10 +248,7 @@ mod tests {
         let mut after_blank = true;
         for (i, line) in exercises().lines().enumerate() {
             if line.starts_with("## ") {
-                in_lab = LABS
-                    .iter()
-                    .filter(|lab| of(lab).is_some())
-                    .any(|lab| line.starts_with(&format!("## Lab {} — ", lab.number)));
+                in_lab = line.starts_with("## Lab ");
             }
             if in_lab && line.contains("Question:") {
                 assert!(

@@ -88,6 +88,12 @@ pub struct ServerArgs {
     /// announcing more, is refused: the client is told and disconnected
     #[arg(long, value_name = "BYTES", default_value_t = MAX_MESSAGE, value_parser = clap::value_parser!(u32).range(1..=67_108_864))]
     max: u32,
+
+    /// Milliseconds to wait after accept() before the first recv(), as a busy server
+    /// would. What the client sends meanwhile waits in the kernel, and the first
+    /// recv() takes it together: try 500 with --framing none
+    #[arg(long, value_name = "MS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=10_000))]
+    delay: u64,
 }
 
 #[derive(Args, Debug)]

@@ -45,6 +45,15 @@ pub fn run(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
             }
         };
         say!("{}", paint(&format!("accept() -> {peer}"), nth));
+        if args.delay > 0 {
+            // A busy server: the client's send()s go on meanwhile, and their bytes wait
+            // in our kernel's receive buffer, one stream, boundaries gone.
+            say!(
+                "(--delay: waiting {} ms before the first recv(); the client sends meanwhile)",
+                args.delay
+            );
+            std::thread::sleep(Duration::from_millis(args.delay));
+        }
 
         let (tally, end) = receive_messages(&mut conn, &args);
         let summary = tally.summary();
