@@ -4,7 +4,8 @@
 //! written down. `lab list`, the menu, `lab N guide`, `--help` and the tests all read
 //! them from here. Adding a lab means: one file in `src/labs/`, one entry below, its
 //! guide in `labs/NN-slug/README.md`, a section in EXERCISES.md, a row in the README's
-//! lab table and one test file. The tests at the bottom check that they agree.
+//! lab table and one test file. The tests at the bottom check that they agree. Its
+//! `answers.md` and Python peers get a row in `companions.rs` (its tests say how).
 //!
 //! Each lab file is a complete program of its own and never imports another lab.
 
