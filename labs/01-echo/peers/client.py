@@ -1,5 +1,6 @@
 # Lab 1 peer: the classic ctime echo client, one message and its reply.
-# Run: python3 labs/01-echo/peers/client.py [PORT]   (default 6666, lab 1 server)
+# Run: python3 labs/01-echo/peers/client.py [PORT]
+#      (default port 6666: lab 1 server)
 import sys
 from socket import AF_INET, SOCK_STREAM, socket
 

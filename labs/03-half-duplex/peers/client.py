@@ -1,6 +1,7 @@
-# Lab 3 peer: the classic tagged client. Every line it sends starts with its name
-# tag, its goodbye too (NAME:q), as in the classic tutorial.
-# Run: python3 labs/03-half-duplex/peers/client.py [PORT]   (default 9000, lab 3 server)
+# Lab 3 peer: the classic tagged client. Every line it sends starts with its
+# name tag, its goodbye too (NAME:q), as in the classic tutorial.
+# Run: python3 labs/03-half-duplex/peers/client.py [PORT]
+#      (default port 9000: lab 3 server)
 # Then answer its hello at the server's >>> prompt.
 import socket
 import sys

@@ -1,5 +1,6 @@
 # Lab 4 peer: a client that speaks the lab 4 protocol, lines of UTF-8 text.
-# Run: python3 labs/04-threads/peers/client.py [PORT]   (default 12000, lab 4 server)
+# Run: python3 labs/04-threads/peers/client.py [PORT]
+#      (default port 12000: lab 4 server)
 import socket
 import sys
 

@@ -1,5 +1,6 @@
 # Lab 5 peer: one datagram with a name tag, and the server's reply.
-# Run: python3 labs/05-udp/peers/client.py [PORT]   (default 9000/udp, lab 5 server)
+# Run: python3 labs/05-udp/peers/client.py [PORT]
+#      (default port 9000/udp: lab 5 server)
 import socket
 import sys
 

@@ -1,7 +1,8 @@
 # Lab 6 peer: floods the room with 2,000 lines of 3,000 characters, as "flood".
-# Run: python3 labs/06-chat-room/peers/flood.py [PORT]   (default 5555, lab 6 server)
-# It prints what the room says (lines starting with *), not the flood itself, and
-# leaves with /quit.
+# Run: python3 labs/06-chat-room/peers/flood.py [PORT]
+#      (default port 5555: lab 6 server)
+# It prints what the room says (lines starting with *), not the flood
+# itself, and leaves with /quit.
 import socket
 import sys
 import threading

@@ -1,5 +1,6 @@
 # Lab 6 peer: a client that joins as "sleepy" and then never reads.
-# Run: python3 labs/06-chat-room/peers/sleepy.py [PORT]   (default 5555, lab 6 server)
+# Run: python3 labs/06-chat-room/peers/sleepy.py [PORT]
+#      (default port 5555: lab 6 server)
 # What the room sends piles up in its kernel buffers, then in its outbox on the
 # server; the server drops it rather than let it stall everyone. Ctrl-C ends it.
 import socket

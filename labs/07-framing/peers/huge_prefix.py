@@ -9,5 +9,6 @@ port = int(sys.argv[1]) if len(sys.argv) > 1 else 7777
 s = socket.create_connection(("127.0.0.1", port))
 s.sendall(b"\xff\xff\xff\xff")  # 4294967295 bytes announced
 s.shutdown(socket.SHUT_WR)  # and no more bytes
-print(s.recv(1024).decode("utf-8", errors="replace"), end="")  # the server's answer
+# The server's answer:
+print(s.recv(1024).decode("utf-8", errors="replace"), end="")
 s.close()

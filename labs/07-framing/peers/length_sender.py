@@ -17,7 +17,9 @@ if header:
     s.sendall(b"LAB7" + struct.pack(">I", len(messages)))  # "3 messages follow"
 for text in messages:
     data = text.encode("utf-8")
-    s.sendall(struct.pack(">I", len(data)) + data)  # 4-byte big-endian length, then data
+    # 4 bytes big-endian: the length; then the data.
+    s.sendall(struct.pack(">I", len(data)) + data)
 s.shutdown(socket.SHUT_WR)  # no more bytes: the server's recv() returns 0
-print(s.recv(1024).decode("utf-8", errors="replace"), end="")  # the server's summary
+# The server's summary line:
+print(s.recv(1024).decode("utf-8", errors="replace"), end="")
 s.close()
