@@ -174,3 +174,40 @@ fn the_port_is_read_from_ipv4_and_ipv6_listening_lines() {
     assert_eq!(parse_port("listening on [::1]:9000 (udp)"), Some(9000));
     assert_eq!(parse_port("accept() waiting..."), None);
 }
+
+#[test]
+fn an_error_wraps_at_the_terminal_width_under_its_text_and_not_on_a_pipe() {
+    let port = common::free_port().to_string();
+    let wrapped = lab_cmd(&["3", "client", "--port", &port])
+        .env("SOCKET_LAB_COLUMNS", "80")
+        .assert()
+        .code(1)
+        .get_output()
+        .stderr
+        .clone();
+    let wrapped = String::from_utf8_lossy(&wrapped).into_owned();
+    assert!(wrapped.lines().count() > 1, "{wrapped}");
+    for line in wrapped.lines() {
+        assert!(line.chars().count() <= 80, "{line:?}");
+    }
+    assert!(
+        wrapped
+            .lines()
+            .skip(1)
+            .all(|line| line.starts_with("       ")),
+        "continuation lines hang under the text after `error: `:\n{wrapped}"
+    );
+    let plain = lab_cmd(&["3", "client", "--port", &port])
+        .env_remove("SOCKET_LAB_COLUMNS")
+        .assert()
+        .code(1)
+        .get_output()
+        .stderr
+        .clone();
+    let plain = String::from_utf8_lossy(&plain).into_owned();
+    assert_eq!(plain.lines().count(), 1, "{plain}");
+    assert_eq!(
+        wrapped.split_whitespace().collect::<Vec<_>>(),
+        plain.split_whitespace().collect::<Vec<_>>()
+    );
+}

@@ -262,3 +262,51 @@ fn errors_list_names_the_cases_without_running_them() {
         ))
         .stdout(predicate::str::contains("behaved").not());
 }
+
+/// The widest line of `text`, in terminal columns (a Chinese character takes two).
+fn widest(text: &str) -> usize {
+    text.lines()
+        .map(|line| {
+            line.chars()
+                .map(|c| {
+                    if c > '\u{1100}' && !c.is_ascii() {
+                        2
+                    } else {
+                        1
+                    }
+                })
+                .sum::<usize>()
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+#[test]
+fn errors_wrap_at_the_terminal_width_at_word_boundaries_and_not_on_a_pipe() {
+    // SOCKET_LAB_COLUMNS stands in for an 80-column terminal.
+    let wrapped = lab_cmd(&["5", "errors", "--only", "1"])
+        .env("SOCKET_LAB_COLUMNS", "80")
+        .output()
+        .expect("lab runs");
+    let wrapped = String::from_utf8_lossy(&wrapped.stdout).into_owned();
+    assert!(widest(&wrapped) <= 80, "{wrapped}");
+    // Continuation lines hang under the text, and no word is cut.
+    assert!(
+        wrapped.contains("\n                   was disallowed because"),
+        "{wrapped}"
+    );
+    let plain = lab_cmd(&["5", "errors", "--only", "1"])
+        .env_remove("SOCKET_LAB_COLUMNS")
+        .output()
+        .expect("lab runs");
+    let plain = String::from_utf8_lossy(&plain.stdout).into_owned();
+    assert!(widest(&plain) > 80, "a pipe gets long lines:\n{plain}");
+    // The same words in the same order (ports and times differ from run to run).
+    let words = |text: &str| {
+        text.split_whitespace()
+            .filter(|word| !word.chars().any(|c| c.is_ascii_digit()))
+            .map(String::from)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(words(&wrapped), words(&plain));
+}
