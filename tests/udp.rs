@@ -191,6 +191,71 @@ fn connected_client_without_a_server_hears_refused_at_once_and_carries_on() {
     );
 }
 
+/// A raw UDP socket standing in for a server (the classic Python one, whose operator
+/// types each answer), and the next datagram it receives and who sent it.
+fn receive(server: &UdpSocket) -> (Vec<u8>, SocketAddr) {
+    let mut buf = [0u8; 2048];
+    let (n, from) = server
+        .recv_from(&mut buf)
+        .expect("the client's datagram arrives");
+    (buf[..n].to_vec(), from)
+}
+
+#[test]
+fn client_quits_with_a_plain_q_that_the_classic_server_understands() {
+    let classic = raw_peer();
+    let port = classic.local_addr().expect("bound").port().to_string();
+    let mut client = Lab::start(&["5", "client", "--name", "alice", "--port", &port]);
+    client.send_line("hi");
+    let (datagram, from) = receive(&classic);
+    assert_eq!(datagram, b"alice:hi");
+    classic.send_to(b"hello alice", from).expect("sendto");
+    client.wait_for("reply from");
+    client.send_line("q");
+    // The classic server stops on `msg.decode().upper() == "Q"`: exactly `q`.
+    let (datagram, _) = receive(&classic);
+    assert_eq!(datagram, b"q");
+    assert!(client.wait_exit().success());
+}
+
+#[test]
+fn a_reply_after_the_timeout_is_shown_as_late_not_as_the_next_answer() {
+    let classic = raw_peer();
+    let port = classic.local_addr().expect("bound").port().to_string();
+    let mut client = Lab::start(&[
+        "5",
+        "client",
+        "--name",
+        "amy",
+        "--port",
+        &port,
+        "--timeout",
+        "0.5",
+    ]);
+    client.send_line("first");
+    let (datagram, from) = receive(&classic);
+    assert_eq!(datagram, b"amy:first");
+    // The operator is slow: the client gives up, then the answer comes.
+    client.wait_for("nobody answered within 500ms");
+    classic.send_to(b"answer one", from).expect("sendto");
+    client.send_line("second");
+    let (datagram, _) = receive(&classic);
+    assert_eq!(datagram, b"amy:second");
+    classic.send_to(b"answer two", from).expect("sendto");
+    let late = client.wait_for("late reply from");
+    assert!(
+        late.contains("\"amy:first\"") && late.ends_with(": answer one"),
+        "{late}"
+    );
+    let answer = client.wait_for("reply from");
+    assert!(
+        answer.starts_with("reply from") && answer.ends_with(": answer two"),
+        "{answer}"
+    );
+    client.close_stdin();
+    assert!(client.wait_exit().success());
+}
+
 /// `N/M cases behaved as described` → (N, M).
 fn tally(out: &str) -> (usize, usize) {
     let line = out
