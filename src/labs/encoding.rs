@@ -90,6 +90,11 @@ pub struct ClientArgs {
     /// The pause between two chunks, in milliseconds
     #[arg(long, value_name = "MS", default_value_t = 200)]
     pause: u64,
+
+    /// Seconds a send() may wait for a server that stopped reading before the client
+    /// gives up (without a limit it would wait for ever)
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_seconds)]
+    send_timeout: Duration,
 }
 
 #[derive(Args, Debug)]
@@ -291,6 +296,12 @@ fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
     stream
         .set_nodelay(true)
         .context("setsockopt(TCP_NODELAY) failed")?;
+    // A server that stops reading fills its receive buffer, then ours; send() would
+    // then block for ever. The write timeout bounds each send() (Python:
+    // s.settimeout(10), which bounds sendall() as well as recv()).
+    stream
+        .set_write_timeout(Some(args.send_timeout))
+        .context("setsockopt(SO_SNDTIMEO) failed")?;
     let name = encoding_name(args.encoding);
     say!("connected to {server}; each line is sent as {name} bytes, without a newline");
     if input.interactive() {
@@ -340,15 +351,26 @@ fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
                 thread::sleep(Duration::from_millis(args.pause));
             }
             // write_all() is Python's sendall(): it calls send() until every byte is out.
-            stream
-                .write_all(piece)
-                .map_err(|err| server_gone(server, &err))?;
+            stream.write_all(piece).map_err(|err| {
+                hint::send_stalled(&err, server, args.send_timeout)
+                    .unwrap_or_else(|| server_gone(server, &err))
+            })?;
             say!(
                 "send({}): {}",
                 plural(piece.len(), "byte"),
                 hex(piece, HEX_SHOWN)
             );
         }
+    }
+}
+
+/// `--send-timeout 0.5`: seconds, more than 0 and at most an hour.
+fn parse_seconds(text: &str) -> Result<Duration, String> {
+    match text.parse::<f64>() {
+        Ok(secs) if secs > 0.0 && secs <= 3600.0 => Ok(Duration::from_secs_f64(secs)),
+        _ => Err(format!(
+            "`{text}` is not a number of seconds from more than 0 up to 3600 (try 10 or 0.5)"
+        )),
     }
 }
 
