@@ -211,3 +211,34 @@ fn an_error_wraps_at_the_terminal_width_under_its_text_and_not_on_a_pipe() {
         plain.split_whitespace().collect::<Vec<_>>()
     );
 }
+
+/// The widest line of `text`, in terminal columns (a Chinese character takes two).
+fn widest(text: &str) -> usize {
+    use unicode_width::UnicodeWidthStr;
+    text.lines().map(UnicodeWidthStr::width).max().unwrap_or(0)
+}
+
+#[test]
+fn lab_list_fits_in_80_columns() {
+    for args in [&["list"][..], &[]] {
+        let output = lab_cmd(args).assert().success().get_output().stdout.clone();
+        let list = String::from_utf8_lossy(&output);
+        assert!(widest(&list) <= 80, "{list}");
+        assert!(list.contains("roles: server, client"), "{list}");
+    }
+}
+
+#[test]
+fn a_lab_summary_wraps_at_80_columns_when_the_terminal_is_80_wide() {
+    for lab in ["1", "2", "3", "4", "5", "6", "7"] {
+        let output = lab_cmd(&[lab])
+            .env("SOCKET_LAB_COLUMNS", "80")
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        let summary = String::from_utf8_lossy(&output);
+        assert!(widest(&summary) <= 80, "{summary}");
+    }
+}

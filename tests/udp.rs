@@ -330,20 +330,8 @@ fn errors_list_names_the_cases_without_running_them() {
 
 /// The widest line of `text`, in terminal columns (a Chinese character takes two).
 fn widest(text: &str) -> usize {
-    text.lines()
-        .map(|line| {
-            line.chars()
-                .map(|c| {
-                    if c > '\u{1100}' && !c.is_ascii() {
-                        2
-                    } else {
-                        1
-                    }
-                })
-                .sum::<usize>()
-        })
-        .max()
-        .unwrap_or(0)
+    use unicode_width::UnicodeWidthStr;
+    text.lines().map(UnicodeWidthStr::width).max().unwrap_or(0)
 }
 
 #[test]
