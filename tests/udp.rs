@@ -363,3 +363,41 @@ fn errors_wrap_at_the_terminal_width_at_word_boundaries_and_not_on_a_pipe() {
     };
     assert_eq!(words(&wrapped), words(&plain));
 }
+
+#[test]
+fn errors_predict_shows_the_code_and_waits_for_a_line_before_running_the_case() {
+    let mut errors = Lab::start(&["5", "errors", "--predict", "--only", "7"]);
+    errors.wait_for("Case 7/");
+    errors.wait_for("Python ");
+    errors.wait_for("Predict, then press Enter");
+    // It waits for stdin now: nothing of the outcome or the explanation is out yet.
+    let so_far = errors.stdout_so_far();
+    for hidden in [
+        "\n  observed",
+        "\n  expected",
+        "\n  fix",
+        "\n  Python, Linux",
+    ] {
+        assert!(
+            !so_far.contains(hidden),
+            "{hidden} shown too early:\n{so_far}"
+        );
+    }
+    errors.send_line("only 10 bytes arrive");
+    let said = errors.wait_for("you predicted");
+    assert!(said.ends_with("only 10 bytes arrive"), "{said}");
+    errors.wait_for("Python, Linux");
+    errors.wait_for("observed");
+    errors.wait_for("fix");
+    assert!(errors.wait_exit().success());
+}
+
+#[test]
+fn errors_predict_without_input_runs_the_cases_without_waiting() {
+    lab_cmd(&["5", "errors", "--predict", "--only", "1"])
+        .write_stdin("")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("run without waiting"))
+        .stdout(predicate::str::contains("1/1 cases behaved as described"));
+}

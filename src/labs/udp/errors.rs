@@ -26,7 +26,7 @@ use socket2::{Domain, MaybeUninitSlice, SockRef, Socket, Type};
 
 use super::MAX_DATAGRAM;
 use crate::labs::Lab;
-use crate::term::{self, safe, say, tell};
+use crate::term::{self, safe, safe_str, say, tell, Lines};
 
 #[derive(Args, Debug)]
 pub struct ErrorsArgs {
@@ -37,6 +37,11 @@ pub struct ErrorsArgs {
     /// List the cases without running them
     #[arg(long)]
     list: bool,
+
+    /// Predict first: show each case's code, wait for Enter (or a line of stdin),
+    /// then run it and show what happened and why
+    #[arg(long, conflicts_with = "list")]
+    predict: bool,
 }
 
 /// One mistake, as a lesson. See the module's comment for what each part is.
@@ -73,15 +78,25 @@ pub fn run(args: ErrorsArgs, lab: &Lab) -> anyhow::Result<()> {
         .filter(|(number, _)| args.only.is_none_or(|k| usize::from(k) == *number))
         .collect();
 
-    tell!(
-        "The classic UDP mistakes, made for real on 127.0.0.1 ({}). Predict each \
-         \"observed\" line before you read it.",
-        std::env::consts::OS
-    );
+    if args.predict {
+        tell!(
+            "The classic UDP mistakes, made for real on 127.0.0.1 ({}). Each case shows \
+             its code and waits: predict what it will do, then press Enter to run it.",
+            std::env::consts::OS
+        );
+    } else {
+        tell!(
+            "The classic UDP mistakes, made for real on 127.0.0.1 ({}). Predict each \
+             \"observed\" line before you read it (`--predict` waits for you).",
+            std::env::consts::OS
+        );
+    }
+    // With --predict, each case waits for a line of input before it runs.
+    let mut input = args.predict.then(Lines::from_stdin);
     let mut behaved = 0;
     let mut surprises = Vec::new();
     for &(number, case) in &chosen {
-        if show_case(number, case) {
+        if show_case(number, case, &mut input) {
             behaved += 1;
         } else {
             surprises.push(number.to_string());
@@ -106,13 +121,29 @@ pub fn run(args: ErrorsArgs, lab: &Lab) -> anyhow::Result<()> {
 }
 
 /// Runs one case and prints its lesson. True if the OS behaved as described.
-fn show_case(number: usize, case: &Case) -> bool {
+/// With `predict` (`--predict`), the code is shown first and the rest waits for a
+/// line: the student's prediction, or just Enter.
+fn show_case(number: usize, case: &Case, predict: &mut Option<Lines>) -> bool {
     say!("");
     say!(
         "{}",
         format!("Case {number}/{} — {}", CASES.len(), case.title).bold()
     );
     field("Python", case.python);
+    if let Some(input) = predict {
+        tell!(
+            "  What will this do on {}? Predict, then press Enter.",
+            std::env::consts::OS
+        );
+        match input.read("  your prediction> ") {
+            Some(guess) if !guess.trim().is_empty() => field("you predicted", &safe_str(&guess)),
+            Some(_) => {}
+            None => {
+                tell!("  (end of input: the remaining cases run without waiting)");
+                *predict = None;
+            }
+        }
+    }
     field("Python, Linux", case.python_linux);
     field("Python, Windows", case.python_windows);
     field("Rust", case.rust);
