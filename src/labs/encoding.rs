@@ -45,7 +45,7 @@ use encoding_rs::{CoderResult, Decoder, Encoding, GBK, UTF_8};
 use crate::hint;
 use crate::labs::Lab;
 use crate::net::{self, Endpoint};
-use crate::term::{self, paint, preview, say, Lines};
+use crate::term::{self, paint, preview, say, tell, Lines};
 
 #[derive(Subcommand, Debug)]
 pub enum Role {
@@ -161,12 +161,12 @@ fn server(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
     // sockets: a connected client's recv() returns 0 bytes, and the port is free again.
     term::stop_on_ctrl_c()?;
     if args.stream {
-        say!(
+        tell!(
             "--stream: one streaming decoder per encoding per connection; a character split \
              across recv() calls is completed when its last byte arrives"
         );
     } else {
-        say!(
+        tell!(
             "each recv() is decoded on its own (as Python's data.decode() does): a character \
              split across two recv() calls shows as replacement marks (try --stream)"
         );
@@ -325,7 +325,7 @@ fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
         let (bytes, _, unmappable) = args.encoding.encoding().encode(&line);
         if unmappable {
             let missing = unmappable_chars(&line, args.encoding.encoding());
-            say!(
+            tell!(
                 "note: {name} has no code for {missing}. encoding_rs writes such a character \
                  as an HTML reference, plain ASCII bytes, and that is what is sent \
                  (Python's encode(\"gbk\") would raise UnicodeEncodeError instead)."

@@ -122,7 +122,7 @@ fn server(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
             End::ClientQuit(who) => say!("{who} ended the conversation (q)"),
             End::ServerQuit => say!("you ended the conversation (q)"),
             End::Closed => say!("[lost] {peer} closed the connection without q"),
-            End::Failed(err) => say!("[error] {peer}: {}", hint::describe(&err)),
+            End::Failed(err) => tell!("[error] {peer}: {}", hint::describe(&err)),
             End::NoOperator => {
                 // Without an operator nobody can answer the next client either.
                 tell!("end of input: no one is left to type replies, so the server stops");

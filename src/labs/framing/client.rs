@@ -10,7 +10,7 @@ use super::readers::{burst_messages, count_header, frame};
 use super::ClientArgs;
 use crate::hint;
 use crate::labs::Lab;
-use crate::term::{preview, say};
+use crate::term::{preview, say, tell};
 
 pub fn run(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
     // socket() + connect(), to each address --host stands for until one answers
@@ -98,7 +98,7 @@ pub fn run(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
     say!("shutdown(write): the server's recv() now returns 0; waiting for its answer");
     let answer = read_reply(&mut stream, Duration::from_secs(10));
     if answer.is_empty() {
-        say!("(no answer from the server: it closed without one, or said nothing for 10 s)");
+        tell!("(no answer from the server: it closed without one, or said nothing for 10 s)");
     }
     for line in answer {
         say!("server says: {line}");

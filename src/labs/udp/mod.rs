@@ -114,7 +114,7 @@ fn server(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
     // Ctrl-C or SIGTERM ends the server with a word and exit code 0. The OS closes its
     // sockets: a connected client's recv() returns 0 bytes, and the port is free again.
     term::stop_on_ctrl_c()?;
-    say!("(no accept(): every datagram says who sent it; one socket answers everyone. Ctrl-C stops the server.)");
+    tell!("(no accept(): every datagram says who sent it; one socket answers everyone. Ctrl-C stops the server.)");
 
     let mut peers = Peers::default();
     // Big enough for any datagram, so none is cut short (`lab 5 errors --only 7`
@@ -135,7 +135,7 @@ fn server(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
                 // recvfrom(), as WinError 10054, even though the socket is not
                 // connected. The classic Python server dies of it; we carry on.
                 failures_in_a_row += 1;
-                say!("recvfrom() failed: {}; carrying on", hint::describe(&err));
+                tell!("recvfrom() failed: {}; carrying on", hint::describe(&err));
                 if failures_in_a_row >= 100 {
                     return Err(err).context("recvfrom() failed 100 times in a row");
                 }
@@ -190,7 +190,13 @@ fn server(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
         let reply = reply_to(peer, datagram);
         match socket.send_to(&reply, peer) {
             Ok(sent) => say!("  sendto({peer}) -> {sent} bytes"),
-            Err(err) => say!("  sendto({peer}) failed: {}", hint::describe(&err)),
+            Err(err) => say!(
+                "{}",
+                term::wrap_hanging(
+                    &format!("  sendto({peer}) failed: {}", hint::describe(&err)),
+                    2
+                )
+            ),
         }
     }
 }
@@ -310,7 +316,7 @@ fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
         say!("connect({server}): no packet sent; this socket now talks only to {server}");
     }
     if input.interactive() {
-        say!("Type a message and press Enter; `q` leaves. Each line is one datagram to {server}.");
+        tell!("Type a message and press Enter; `q` leaves. Each line is one datagram to {server}.");
     }
 
     let mut waiting = Waiting {
@@ -355,11 +361,11 @@ fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
             Ok(n) => say!("{call} -> {n} bytes"),
             Err(err) if is_port_unreachable(&err) => {
                 // A connected socket can learn of an earlier "port unreachable" on send.
-                say!("{call} failed: {}", nobody_listening(server, &err, lab));
+                tell!("{call} failed: {}", nobody_listening(server, &err, lab));
                 continue;
             }
             Err(err) => {
-                say!("{call} failed: {}", hint::describe(&err));
+                tell!("{call} failed: {}", hint::describe(&err));
                 continue;
             }
         }
@@ -384,8 +390,8 @@ fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
                     lab.number
                 )
             }
-            Reply::Refused(err) => say!("{}", nobody_listening(server, &err, lab)),
-            Reply::Failed(err) => say!("recv failed: {}", hint::describe(&err)),
+            Reply::Refused(err) => tell!("{}", nobody_listening(server, &err, lab)),
+            Reply::Failed(err) => tell!("recv failed: {}", hint::describe(&err)),
         }
     }
 }
