@@ -358,7 +358,7 @@ fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
             format!("sendto({server})")
         };
         match sent {
-            Ok(n) => say!("{call} -> {n} bytes"),
+            Ok(n) => say!("{call} -> {}", bytes(n)),
             Err(err) if is_port_unreachable(&err) => {
                 // A connected socket can learn of an earlier "port unreachable" on send.
                 tell!("{call} failed: {}", nobody_listening(server, &err, lab));
@@ -500,6 +500,11 @@ fn show_late(from: SocketAddr, reply: &[u8], answer: &Answer) {
             preview(earlier, 40),
             safe(reply)
         ),
+        Answer::InOrder(earlier) => say!(
+            "late reply from {from} (it does not say to what; in order, to \"{}\"): {}",
+            preview(earlier, 40),
+            safe(reply)
+        ),
         Answer::ToThis | Answer::Unasked => say!(
             "a reply from {from} to no message we are waiting for: {}",
             safe(reply)
@@ -512,8 +517,11 @@ fn show_late(from: SocketAddr, reply: &[u8], answer: &Answer) {
 enum Answer {
     /// The message we are waiting for now.
     ToThis,
-    /// An earlier message, whose wait had run out.
+    /// An earlier message, whose wait had run out: the reply quotes it.
     Late(Vec<u8>),
+    /// Taken as the answer to this earlier message because replies come in order:
+    /// the reply quotes nothing (a lost datagram would make this guess wrong).
+    InOrder(Vec<u8>),
     /// Nothing we sent (we are not waiting, and nothing was left unanswered).
     Unasked,
 }
@@ -549,7 +557,7 @@ impl Unanswered {
             return Answer::ToThis;
         }
         match self.sent.pop_front() {
-            Some(earlier) => Answer::Late(earlier),
+            Some(earlier) => Answer::InOrder(earlier),
             None if waiting_for.is_some() => Answer::ToThis,
             None => Answer::Unasked,
         }
@@ -737,11 +745,11 @@ mod tests {
         unanswered.push(b"amy:two".to_vec());
         assert_eq!(
             unanswered.answer_to(b"hello", Some(b"amy:three")),
-            Answer::Late(b"amy:one".to_vec())
+            Answer::InOrder(b"amy:one".to_vec())
         );
         assert_eq!(
             unanswered.answer_to(b"fine", None),
-            Answer::Late(b"amy:two".to_vec())
+            Answer::InOrder(b"amy:two".to_vec())
         );
         assert_eq!(
             unanswered.answer_to(b"bye", Some(b"amy:three")),
@@ -759,7 +767,7 @@ mod tests {
         assert_eq!(unanswered.sent.len(), Unanswered::KEPT);
         assert_eq!(
             unanswered.answer_to(b"x", None),
-            Answer::Late(format!("m{}", 100 - Unanswered::KEPT).into_bytes())
+            Answer::InOrder(format!("m{}", 100 - Unanswered::KEPT).into_bytes())
         );
     }
 
