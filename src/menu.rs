@@ -140,9 +140,11 @@ fn choose_lab() -> anyhow::Result<Option<&'static Lab>> {
 fn choose_role(lab: &Lab, can_go_back: bool) -> anyhow::Result<Option<Vec<String>>> {
     let mut roles = lab.role_names();
     roles.push(("guide".to_string(), "Print this lab's guide".to_string()));
+    // One line per role, cut to the terminal (inquire draws each option on one line).
+    let width = term::width_of(term::Out::Stdout).unwrap_or(80);
     let options: Vec<String> = roles
         .iter()
-        .map(|(name, about)| format!("{name:<8} {about}"))
+        .map(|(name, about)| term::fit_line(&format!("{name:<8} {about}"), width.saturating_sub(3)))
         .collect();
     let esc = if can_go_back {
         "Esc goes back"

@@ -216,6 +216,27 @@ pub fn wrap_to(text: &str, width: Option<usize>, hang: usize) -> String {
     textwrap::wrap(text, options).join("\n")
 }
 
+/// `line` cut to at most `width` display columns, ending in `…` when it was cut: for
+/// one-line choices in a menu, where a wrapped line would break the menu's layout.
+pub fn fit_line(line: &str, width: usize) -> String {
+    use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+    if line.width() <= width {
+        return line.to_string();
+    }
+    let mut fitted = String::new();
+    let mut used = 0;
+    for c in line.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w + 1 > width {
+            break;
+        }
+        fitted.push(c);
+        used += w;
+    }
+    fitted.push('…');
+    fitted
+}
+
 /// The pieces of `line` that a line may end after: a break opportunity of Unicode
 /// line breaking, kept only after a space or beside a wide (CJK) character, so that
 /// English words and command lines are never split while Chinese text can be.
@@ -422,6 +443,14 @@ mod tests {
     fn continuation_lines_hang_under_the_text_and_newlines_are_kept() {
         let wrapped = wrap_to("fix:  one two three four\nfive", Some(16), 6);
         assert_eq!(wrapped, "fix:  one two\n      three four\n      five");
+    }
+
+    #[test]
+    fn a_menu_line_is_cut_to_the_width_with_an_ellipsis() {
+        assert_eq!(fit_line("server   The server", 80), "server   The server");
+        assert_eq!(fit_line("abcdefghij", 6), "abcde…");
+        // 尹哲 takes four columns: a cut never leaves half a character.
+        assert_eq!(fit_line("ab尹哲cd", 5), "ab尹…");
     }
 
     #[test]
