@@ -16,6 +16,7 @@
 //! | `codecs.getincrementaldecoder("gbk")()`      | `GBK.new_decoder_without_bom_handling()`  |
 //! | `"尹哲".encode("gbk")`                       | `GBK.encode("尹哲")`                      |
 //! | `c.sendall(data)`                            | `stream.write_all(&data)`                 |
+//! | `c.settimeout(10)` (bounds sendall too)      | `stream.set_write_timeout(Some(10 s))`    |
 //!
 //! Three lessons:
 //! 1. The same text is different bytes in different encodings: `尹哲` is 6 bytes in

@@ -17,6 +17,7 @@
 //! | `line, _, buf = buf.partition(b"\n")`             | `LineReader::push` + `next_message`            |
 //! | `(n,) = struct.unpack('>I', buf[:4])`             | `u32::from_be_bytes(*prefix)`                  |
 //! | `s.shutdown(socket.SHUT_WR)`                      | `stream.shutdown(Shutdown::Write)`             |
+//! | `s.settimeout(10)` (bounds sendall too)           | `stream.set_write_timeout(Some(10 s))`         |
 //!
 //! Why: TCP promises that the bytes arrive, in order, once. It promises nothing about
 //! how they are cut. Five send() calls may come out as one recv(), and one send() as

@@ -24,6 +24,10 @@
 //!   as a lost datagram. That is why the client waits with a timeout.
 //! - A datagram arrives whole or not at all: one sendto() is one recvfrom(), never
 //!   two messages stuck together (lab 7 shows TCP doing exactly that).
+//! - Nothing numbers the datagrams: a reply that comes after the client stopped
+//!   waiting looks just like the answer to its next message. The client keeps the
+//!   messages left unanswered and shows such a reply as `late reply` (see
+//!   `Unanswered`).
 //!
 //! `connect()` on a UDP socket sends nothing. It only fixes the peer address, so that
 //! send()/recv() work without one and the kernel can hand us errors about that peer
