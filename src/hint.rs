@@ -7,6 +7,7 @@
 
 use std::io::{self, ErrorKind};
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use crate::labs::{Lab, Protocol};
 
@@ -65,6 +66,28 @@ pub fn resolve_failed(host: &str, err: Option<io::Error>) -> anyhow::Error {
         "could not find the host `{host}`{why}: check the spelling, or give an IP address \
          such as 127.0.0.1 (IPv4) or ::1 (IPv6)"
     )
+}
+
+/// A send() that gave up after the socket's write timeout (`--send-timeout`): the
+/// server stopped reading, so its receive buffer and our send buffer filled up and
+/// send() had nowhere to put the bytes. Without the timeout send() would wait for
+/// ever. `None` if `err` is not such a timeout.
+pub fn send_stalled(
+    err: &io::Error,
+    server: SocketAddr,
+    waited: Duration,
+) -> Option<anyhow::Error> {
+    if !matches!(err.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) {
+        return None;
+    }
+    Some(anyhow::anyhow!(
+        "the server at {server} stopped reading: for {secs} s send() could not hand over \
+         a single byte, because the server's receive buffer and this client's send buffer \
+         are full. Without a limit send() would wait for ever; this client gives up after \
+         --send-timeout {secs} s. Is the server stuck, paused, or busy with another client? \
+         [EAGAIN on a send timeout; WinError 10060 on Windows]",
+        secs = waited.as_secs_f64()
+    ))
 }
 
 /// Any other socket error, in words. Used by `main` for whatever a lab did not
@@ -142,6 +165,19 @@ mod tests {
         let text = connect_failed(err, addr("127.0.0.1:6666"), &LABS[0]).to_string();
         assert!(text.contains("127.0.0.1:6666"), "{text}");
         assert!(text.contains("`lab 1 server`"), "{text}");
+    }
+
+    #[test]
+    fn a_send_timeout_says_the_server_stopped_reading_and_names_the_option() {
+        let waited = Duration::from_millis(1500);
+        let err = io::Error::from(ErrorKind::WouldBlock);
+        let text = send_stalled(&err, addr("127.0.0.1:7777"), waited)
+            .expect("a timeout")
+            .to_string();
+        assert!(text.contains("127.0.0.1:7777 stopped reading"), "{text}");
+        assert!(text.contains("--send-timeout 1.5 s"), "{text}");
+        let reset = io::Error::from(ErrorKind::ConnectionReset);
+        assert!(send_stalled(&reset, addr("127.0.0.1:7777"), waited).is_none());
     }
 
     #[test]

@@ -26,7 +26,9 @@ fn main() -> ExitCode {
     match run(&matches) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {}", explain(&err));
+            // Wrapped to the terminal's width (plain on a pipe), under the text.
+            let sentence = format!("error: {}", explain(&err));
+            eprintln!("{}", term::wrap_err(&sentence, "error: ".len()));
             ExitCode::from(1)
         }
     }

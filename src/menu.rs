@@ -10,42 +10,49 @@ use std::io::{self, IsTerminal, Write};
 use inquire::{InquireError, Select, Text};
 
 use crate::labs::{Lab, LABS};
+use crate::term;
 
 /// True when both stdin and stdout are terminals, so a menu can be shown.
 pub fn available() -> bool {
     io::stdin().is_terminal() && io::stdout().is_terminal()
 }
 
-/// `lab list`: one line per lab, in columns as wide as their widest entry.
+/// The width `lab list` fits in, whatever the terminal: the narrowest one in use.
+pub const LIST_WIDTH: usize = 80;
+
+/// `lab list`: each lab's number, slug and port in columns, its title beside them,
+/// and its roles on the line below, under the title. Fits in [`LIST_WIDTH`] columns
+/// (a longer title or list of roles wraps under itself).
 pub fn print_list(out: &mut impl Write) -> io::Result<()> {
-    let rows: Vec<[String; 5]> = LABS
+    let ports: Vec<String> = LABS
         .iter()
-        .map(|lab| {
-            let roles: Vec<String> = lab.role_names().into_iter().map(|(name, _)| name).collect();
-            [
-                lab.number.to_string(),
-                lab.slug.to_string(),
-                lab.title.to_string(),
-                roles.join(", "),
-                format!("{}/{}", lab.port, lab.protocol),
-            ]
-        })
+        .map(|lab| format!("{}/{}", lab.port, lab.protocol))
         .collect();
-    let header = ["#", "lab", "title", "roles", "port"].map(String::from);
-    let width = |col: usize| {
-        rows.iter()
-            .chain([&header])
-            .map(|row| row[col].chars().count())
-            .max()
-            .unwrap_or(0)
-    };
-    let (w1, w2, w3) = (width(1), width(2), width(3));
-    for row in [&header].into_iter().chain(&rows) {
-        writeln!(
-            out,
-            "{:>2}  {:<w1$}  {:<w2$}  {:<w3$}  {}",
-            row[0], row[1], row[2], row[3], row[4]
-        )?;
+    let w1 = LABS
+        .iter()
+        .map(|lab| lab.slug.chars().count())
+        .max()
+        .unwrap_or(0);
+    let w2 = ports
+        .iter()
+        .map(|port| port.chars().count())
+        .max()
+        .unwrap_or(0);
+    let columns =
+        |number: &str, slug: &str, port: &str| format!("{number:>2}  {slug:<w1$}  {port:<w2$}  ");
+    let hang = columns("", "", "").chars().count();
+    let fitted = |text: String| term::wrap_to(&text, Some(LIST_WIDTH), hang);
+    writeln!(
+        out,
+        "{}",
+        fitted(columns("#", "lab", "port") + "title, and the lab's roles")
+    )?;
+    for (lab, port) in LABS.iter().zip(&ports) {
+        let roles: Vec<String> = lab.role_names().into_iter().map(|(name, _)| name).collect();
+        let first = columns(&lab.number.to_string(), lab.slug, port) + lab.title;
+        writeln!(out, "{}", fitted(first))?;
+        let below = format!("{:hang$}roles: {}", "", roles.join(", "));
+        writeln!(out, "{}", fitted(below))?;
     }
     Ok(())
 }
@@ -56,11 +63,11 @@ pub fn print_list_and_how_to_start(out: &mut impl Write) -> io::Result<()> {
     writeln!(out)?;
     writeln!(
         out,
-        "Start a lab in two terminals: `lab 1 server` in one, `lab 1 client` in the other."
+        "Start a lab in two terminals: `lab 1 server` in one, `lab 1 client` in another."
     )?;
     writeln!(
         out,
-        "Read a lab's guide with `lab 1 guide`; a lab's slug works too: `lab echo server`."
+        "Read a lab's guide with `lab 1 guide`. A lab's slug works too: `lab echo guide`."
     )?;
     writeln!(
         out,
@@ -71,19 +78,21 @@ pub fn print_list_and_how_to_start(out: &mut impl Write) -> io::Result<()> {
 /// `lab N` on a pipe: what the lab is and how to run each role.
 pub fn print_summary(lab: &Lab, out: &mut impl Write) -> io::Result<()> {
     writeln!(out, "Lab {} — {}: {}", lab.number, lab.slug, lab.title)?;
-    writeln!(out, "You learn: {}.", lab.goal)?;
+    // Sentences wrap to the terminal's width (each role's text under itself).
+    let learn = format!("You learn: {}.", lab.goal);
+    writeln!(out, "{}", term::wrap_hanging(&learn, "You learn: ".len()))?;
     writeln!(out, "Default port: {}/{}.", lab.port, lab.protocol)?;
     writeln!(out, "Roles:")?;
-    for (name, about) in lab.role_names() {
-        writeln!(out, "  lab {} {:<8} {}", lab.number, name, about)?;
+    let mut roles = lab.role_names();
+    roles.push((
+        "guide".to_string(),
+        format!("Print this lab's guide (labs/{}/README.md)", lab.folder()),
+    ));
+    for (name, about) in roles {
+        let line = format!("  lab {} {:<8} {}", lab.number, name, about);
+        let hang = line.chars().count() - about.chars().count();
+        writeln!(out, "{}", term::wrap_hanging(&line, hang))?;
     }
-    writeln!(
-        out,
-        "  lab {} {:<8} Print this lab's guide (labs/{}/README.md)",
-        lab.number,
-        "guide",
-        lab.folder()
-    )?;
     writeln!(
         out,
         "Options of a role: `lab {} server --help`.",
@@ -132,9 +141,11 @@ fn choose_lab() -> anyhow::Result<Option<&'static Lab>> {
 fn choose_role(lab: &Lab, can_go_back: bool) -> anyhow::Result<Option<Vec<String>>> {
     let mut roles = lab.role_names();
     roles.push(("guide".to_string(), "Print this lab's guide".to_string()));
+    // One line per role, cut to the terminal (inquire draws each option on one line).
+    let width = term::width_of(term::Out::Stdout).unwrap_or(80);
     let options: Vec<String> = roles
         .iter()
-        .map(|(name, about)| format!("{name:<8} {about}"))
+        .map(|(name, about)| term::fit_line(&format!("{name:<8} {about}"), width.saturating_sub(3)))
         .collect();
     let esc = if can_go_back {
         "Esc goes back"
@@ -172,5 +183,38 @@ fn answered<T>(result: Result<T, InquireError>) -> anyhow::Result<Option<T>> {
         Ok(value) => Ok(Some(value)),
         Err(InquireError::OperationCanceled | InquireError::OperationInterrupted) => Ok(None),
         Err(err) => Err(err.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use unicode_width::UnicodeWidthStr;
+
+    fn printed(print: impl FnOnce(&mut Vec<u8>) -> io::Result<()>) -> String {
+        let mut out = Vec::new();
+        print(&mut out).expect("writing to a Vec works");
+        String::from_utf8(out).expect("the list is UTF-8")
+    }
+
+    #[test]
+    fn the_lab_list_fits_in_80_columns_and_names_every_lab_and_role() {
+        let list = printed(print_list);
+        for line in list.lines() {
+            assert!(
+                line.width() <= LIST_WIDTH,
+                "{} columns: {line:?}",
+                line.width()
+            );
+        }
+        for lab in LABS {
+            assert!(
+                list.contains(lab.slug) && list.contains(lab.title),
+                "{list}"
+            );
+            for (role, _) in lab.role_names() {
+                assert!(list.contains(&role), "{role}: {list}");
+            }
+        }
     }
 }

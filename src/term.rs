@@ -1,6 +1,6 @@
 //! The terminal side every lab shares: printing a peer's bytes safely, a colour per
-//! peer, printing a line without panicking when stdout is closed, and reading the
-//! user's lines from stdin.
+//! peer, printing a line without panicking when stdout is closed, wrapping sentences
+//! to the terminal's width, and reading the user's lines from stdin.
 //!
 //! Nothing here touches a socket. The labs do that themselves, in plain sight.
 
@@ -31,6 +31,16 @@ pub fn say_line(args: fmt::Arguments) {
         std::process::exit(1);
     }
 }
+
+/// [`say!`] for sentences: the text is wrapped at word boundaries to the terminal's
+/// width (see [`wrap`]); on a pipe it is printed as it is. Not for socket trace lines
+/// (`recv(1024) -> 5 bytes`) or a peer's text: those are printed with `say!`, as is.
+macro_rules! tell {
+    ($($arg:tt)*) => {
+        $crate::term::say_line(format_args!("{}", $crate::term::wrap(&format!($($arg)*))))
+    };
+}
+pub(crate) use tell;
 
 /// Writes `text` (no newline) and flushes: for prompts like `>>> `.
 pub fn prompt(text: &str) {
@@ -137,6 +147,115 @@ fn push_safe_char(shown: &mut String, c: char) {
         }
         c => shown.push(c),
     }
+}
+
+// ---------------------------------------------------------------------------------
+// Wrapping sentences to the terminal's width
+// ---------------------------------------------------------------------------------
+
+/// Set this to a number of columns to wrap at that width even on a pipe (tests, or
+/// `SOCKET_LAB_COLUMNS=80 lab 5 errors | less`). `0` turns wrapping off.
+pub const COLUMNS_VAR: &str = "SOCKET_LAB_COLUMNS";
+
+/// Where a text is printed; each may be a terminal or a pipe on its own.
+#[derive(Debug, Clone, Copy)]
+pub enum Out {
+    Stdout,
+    Stderr,
+}
+
+/// The width to wrap text printed to `out` at: the override in [`COLUMNS_VAR`] if
+/// set, else the terminal's width, else `None` (a pipe or a file: not wrapped).
+pub fn width_of(out: Out) -> Option<usize> {
+    if let Some(columns) = std::env::var(COLUMNS_VAR)
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+    {
+        return (columns > 0).then_some(columns);
+    }
+    let size = match out {
+        Out::Stdout => terminal_size::terminal_size_of(io::stdout()),
+        Out::Stderr => terminal_size::terminal_size_of(io::stderr()),
+    };
+    size.map(|(terminal_size::Width(w), _)| usize::from(w))
+}
+
+/// `text` wrapped for stdout (see [`wrap_to`]).
+pub fn wrap(text: &str) -> String {
+    wrap_to(text, width_of(Out::Stdout), 0)
+}
+
+/// `text` wrapped for stdout, its lines after the first indented by `hang` spaces
+/// (`  fix       use sendto()` with the rest of the sentence under `use`).
+pub fn wrap_hanging(text: &str, hang: usize) -> String {
+    wrap_to(text, width_of(Out::Stdout), hang)
+}
+
+/// `text` wrapped for stderr (errors).
+pub fn wrap_err(text: &str, hang: usize) -> String {
+    wrap_to(text, width_of(Out::Stderr), hang)
+}
+
+/// Wraps `text` to `width` display columns (a Chinese character takes two), breaking
+/// only where a line may break: at spaces, and between Chinese characters as Unicode
+/// line breaking (UAX #14) allows. A word is never cut, not even at a hyphen or a
+/// slash (`--timeout`, `labs/05-udp` stay whole); a word wider than the line gets a
+/// line of its own. Newlines in `text` are kept. `None`: returned as it is.
+pub fn wrap_to(text: &str, width: Option<usize>, hang: usize) -> String {
+    let Some(width) = width else {
+        return text.to_string();
+    };
+    let indent = " ".repeat(hang.min(width / 2));
+    let options = textwrap::Options::new(width.max(1))
+        .subsequent_indent(&indent)
+        .break_words(false)
+        // Fill each line as far as it goes, as a person would (not balanced lines).
+        .wrap_algorithm(textwrap::WrapAlgorithm::FirstFit)
+        .word_splitter(textwrap::WordSplitter::NoHyphenation)
+        .word_separator(textwrap::WordSeparator::Custom(line_break_words));
+    textwrap::wrap(text, options).join("\n")
+}
+
+/// `line` cut to at most `width` display columns, ending in `…` when it was cut: for
+/// one-line choices in a menu, where a wrapped line would break the menu's layout.
+pub fn fit_line(line: &str, width: usize) -> String {
+    use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+    if line.width() <= width {
+        return line.to_string();
+    }
+    let mut fitted = String::new();
+    let mut used = 0;
+    for c in line.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w + 1 > width {
+            break;
+        }
+        fitted.push(c);
+        used += w;
+    }
+    fitted.push('…');
+    fitted
+}
+
+/// The pieces of `line` that a line may end after: a break opportunity of Unicode
+/// line breaking, kept only after a space or beside a wide (CJK) character, so that
+/// English words and command lines are never split while Chinese text can be.
+fn line_break_words(line: &str) -> Box<dyn Iterator<Item = textwrap::core::Word<'_>> + '_> {
+    use unicode_width::UnicodeWidthChar;
+    let wide = |c: Option<char>| c.and_then(|c| c.width()) == Some(2);
+    let mut start = 0;
+    let pieces = unicode_linebreak::linebreaks(line).filter_map(move |(end, _)| {
+        let before = line[..end].chars().next_back();
+        let after = line[end..].chars().next();
+        let breakable = end == line.len() || before == Some(' ') || wide(before) || wide(after);
+        if !breakable || end == start {
+            return None;
+        }
+        let piece = &line[start..end];
+        start = end;
+        Some(textwrap::core::Word::from(piece))
+    });
+    Box::new(pieces)
 }
 
 /// The colours peers are told apart by, in the order they are handed out.
@@ -263,6 +382,75 @@ mod tests {
         assert_eq!(preview(b"\0\0\0\x05msg", 6), "\\x00… (+6 more)");
         assert_eq!(preview("你好吗".as_bytes(), 2), "你好… (+3 more)");
         assert_eq!(preview(b"\xffab", 5), "\\xffa… (+1 more)");
+    }
+
+    /// The display width of each line of `text`.
+    fn widths(text: &str) -> Vec<usize> {
+        use unicode_width::UnicodeWidthStr;
+        text.lines().map(UnicodeWidthStr::width).collect()
+    }
+
+    #[test]
+    fn on_a_pipe_text_is_not_wrapped() {
+        let text = "a long sentence ".repeat(20);
+        assert_eq!(wrap_to(&text, None, 4), text);
+    }
+
+    #[test]
+    fn wrapping_breaks_at_spaces_within_the_width_and_keeps_every_word() {
+        let text = "the connection to 127.0.0.1:9000 broke while sending: the other side \
+                    reset the connection [ECONNRESET; WinError 10054 on Windows]";
+        for width in 20..=100 {
+            let wrapped = wrap_to(text, Some(width), 0);
+            assert!(widths(&wrapped).iter().all(|&w| w <= width), "{wrapped}");
+            assert_eq!(wrapped.replace('\n', " "), text, "width {width}");
+        }
+    }
+
+    #[test]
+    fn words_with_hyphens_and_slashes_are_never_cut() {
+        let text = "run it with --timeout 60 and read labs/05-udp/README.md or half-duplex";
+        for width in 10..=60 {
+            let wrapped = wrap_to(text, Some(width), 0);
+            for word in ["--timeout", "labs/05-udp/README.md", "half-duplex"] {
+                assert!(wrapped.contains(word), "{word} cut at {width}: {wrapped}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_word_wider_than_the_line_gets_a_line_of_its_own() {
+        let long = "x".repeat(30);
+        let wrapped = wrap_to(&format!("see {long} here"), Some(10), 0);
+        assert_eq!(wrapped, format!("see\n{long}\nhere"));
+    }
+
+    #[test]
+    fn chinese_text_breaks_between_characters_counting_two_columns_each() {
+        let text = "服务器已经关闭了连接，请重新启动服务器再试一次";
+        let wrapped = wrap_to(text, Some(10), 0);
+        assert!(wrapped.lines().count() > 1, "{wrapped}");
+        assert!(widths(&wrapped).iter().all(|&w| w <= 10), "{wrapped}");
+        assert_eq!(wrapped.replace('\n', ""), text);
+        // No line starts with the comma: Unicode line breaking keeps it on the line before.
+        assert!(
+            wrapped.lines().all(|line| !line.starts_with('，')),
+            "{wrapped}"
+        );
+    }
+
+    #[test]
+    fn continuation_lines_hang_under_the_text_and_newlines_are_kept() {
+        let wrapped = wrap_to("fix:  one two three four\nfive", Some(16), 6);
+        assert_eq!(wrapped, "fix:  one two\n      three four\n      five");
+    }
+
+    #[test]
+    fn a_menu_line_is_cut_to_the_width_with_an_ellipsis() {
+        assert_eq!(fit_line("server   The server", 80), "server   The server");
+        assert_eq!(fit_line("abcdefghij", 6), "abcde…");
+        // 尹哲 takes four columns: a cut never leaves half a character.
+        assert_eq!(fit_line("ab尹哲cd", 5), "ab尹…");
     }
 
     #[test]

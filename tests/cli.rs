@@ -174,3 +174,71 @@ fn the_port_is_read_from_ipv4_and_ipv6_listening_lines() {
     assert_eq!(parse_port("listening on [::1]:9000 (udp)"), Some(9000));
     assert_eq!(parse_port("accept() waiting..."), None);
 }
+
+#[test]
+fn an_error_wraps_at_the_terminal_width_under_its_text_and_not_on_a_pipe() {
+    let port = common::free_port().to_string();
+    let wrapped = lab_cmd(&["3", "client", "--port", &port])
+        .env("SOCKET_LAB_COLUMNS", "80")
+        .assert()
+        .code(1)
+        .get_output()
+        .stderr
+        .clone();
+    let wrapped = String::from_utf8_lossy(&wrapped).into_owned();
+    assert!(wrapped.lines().count() > 1, "{wrapped}");
+    for line in wrapped.lines() {
+        assert!(line.chars().count() <= 80, "{line:?}");
+    }
+    assert!(
+        wrapped
+            .lines()
+            .skip(1)
+            .all(|line| line.starts_with("       ")),
+        "continuation lines hang under the text after `error: `:\n{wrapped}"
+    );
+    let plain = lab_cmd(&["3", "client", "--port", &port])
+        .env_remove("SOCKET_LAB_COLUMNS")
+        .assert()
+        .code(1)
+        .get_output()
+        .stderr
+        .clone();
+    let plain = String::from_utf8_lossy(&plain).into_owned();
+    assert_eq!(plain.lines().count(), 1, "{plain}");
+    assert_eq!(
+        wrapped.split_whitespace().collect::<Vec<_>>(),
+        plain.split_whitespace().collect::<Vec<_>>()
+    );
+}
+
+/// The widest line of `text`, in terminal columns (a Chinese character takes two).
+fn widest(text: &str) -> usize {
+    use unicode_width::UnicodeWidthStr;
+    text.lines().map(UnicodeWidthStr::width).max().unwrap_or(0)
+}
+
+#[test]
+fn lab_list_fits_in_80_columns() {
+    for args in [&["list"][..], &[]] {
+        let output = lab_cmd(args).assert().success().get_output().stdout.clone();
+        let list = String::from_utf8_lossy(&output);
+        assert!(widest(&list) <= 80, "{list}");
+        assert!(list.contains("roles: server, client"), "{list}");
+    }
+}
+
+#[test]
+fn a_lab_summary_wraps_at_80_columns_when_the_terminal_is_80_wide() {
+    for lab in ["1", "2", "3", "4", "5", "6", "7"] {
+        let output = lab_cmd(&[lab])
+            .env("SOCKET_LAB_COLUMNS", "80")
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        let summary = String::from_utf8_lossy(&output);
+        assert!(widest(&summary) <= 80, "{summary}");
+    }
+}

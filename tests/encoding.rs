@@ -202,3 +202,19 @@ fn a_client_started_before_its_server_exits_1_with_the_sentence() {
         )))
         .stderr(predicate::str::contains("`lab 2 server`"));
 }
+
+#[test]
+fn client_gives_up_with_a_sentence_when_the_server_stops_reading() {
+    // A server that accepts and never reads: once its receive buffer and the client's
+    // send buffer are full, send() cannot go on.
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("bound").port().to_string();
+    let mut client = Lab::start(&["2", "client", "--port", &port, "--send-timeout", "1"]);
+    let (_never_read, _) = listener.accept().expect("the client connects");
+    // One line of 16 MiB: far more than both buffers hold on loopback.
+    client.send_line(&"x".repeat(16 << 20));
+    let status = client.wait_exit();
+    assert_eq!(status.code(), Some(1));
+    let said = client.wait_for_err("stopped reading");
+    assert!(said.contains("--send-timeout 1 s"), "{said}");
+}

@@ -171,3 +171,28 @@ fn a_delayed_first_recv_always_gets_the_short_messages_stuck_together() {
     let (_, recv_calls, recovered) = summary_numbers(&summary);
     assert_eq!(recv_calls, recovered, "{summary}");
 }
+
+#[test]
+fn client_gives_up_with_a_sentence_when_the_server_stops_reading() {
+    // A server that accepts and never reads: once its receive buffer and the client's
+    // send buffer are full, send() cannot go on.
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("bound").port().to_string();
+    let mut client = Lab::start(&[
+        "7",
+        "client",
+        "--port",
+        &port,
+        "--burst",
+        "1000",
+        "--size",
+        "16777216",
+        "--send-timeout",
+        "1",
+    ]);
+    let (_never_read, _) = listener.accept().expect("the client connects");
+    let status = client.wait_exit();
+    assert_eq!(status.code(), Some(1));
+    let said = client.wait_for_err("stopped reading");
+    assert!(said.contains("--send-timeout 1 s"), "{said}");
+}

@@ -135,9 +135,32 @@ fn a_plain_socket_without_a_name_tag_is_shown_by_its_address_and_its_escapes_are
     assert!(!line.contains('\x1b'));
     server.send_line("welcome, stranger");
     read_until_contains(&mut peer, "welcome, stranger");
-    // The classic client's `name:q` ends the conversation too.
-    peer.write_all("小马过河:q".as_bytes()).expect("send");
-    server.wait_for("小马过河 ended the conversation (q)");
+    // The first line had no tag, so a later `note:` is text, never a name.
+    peer.write_all(b"note: meet at 5\n").expect("send");
+    server.wait_for(&format!("{me}: note: meet at 5"));
+    server.send_line("ok");
+    read_until_contains(&mut peer, "ok");
+    peer.write_all(b"q\n").expect("send");
+    server.wait_for(&format!("{me} ended the conversation (q)"));
+}
+
+#[test]
+fn a_classic_client_tags_every_line_and_its_tagged_q_ends_the_conversation() {
+    let (mut server, port) = Lab::server("3", &[]);
+    let mut peer = connect(port);
+    // The classic client: `name_and_qq + ":" + msg`, no newline.
+    peer.write_all("小马过河1234QQ:hello".as_bytes())
+        .expect("send");
+    server.wait_for("小马过河1234QQ: hello");
+    server.send_line("hi there");
+    read_until_contains(&mut peer, "hi there");
+    // Another tag on this connection is not a rename: the line is shown whole.
+    peer.write_all(b"bob:hi").expect("send");
+    server.wait_for("小马过河1234QQ: bob:hi");
+    server.send_line("who is bob?");
+    read_until_contains(&mut peer, "who is bob?");
+    peer.write_all("小马过河1234QQ:q".as_bytes()).expect("send");
+    server.wait_for("小马过河1234QQ ended the conversation (q)");
 }
 
 #[test]
@@ -155,5 +178,9 @@ fn a_name_with_a_colon_is_refused_before_connecting() {
     lab_cmd(&["3", "client", "--name", "a:b"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("without `:`"));
+        .stderr(predicate::str::contains("without spaces, `:`"));
+    lab_cmd(&["3", "client", "--name", "two words"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("1 to 16 characters"));
 }

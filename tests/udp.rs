@@ -191,6 +191,71 @@ fn connected_client_without_a_server_hears_refused_at_once_and_carries_on() {
     );
 }
 
+/// A raw UDP socket standing in for a server (the classic Python one, whose operator
+/// types each answer), and the next datagram it receives and who sent it.
+fn receive(server: &UdpSocket) -> (Vec<u8>, SocketAddr) {
+    let mut buf = [0u8; 2048];
+    let (n, from) = server
+        .recv_from(&mut buf)
+        .expect("the client's datagram arrives");
+    (buf[..n].to_vec(), from)
+}
+
+#[test]
+fn client_quits_with_a_plain_q_that_the_classic_server_understands() {
+    let classic = raw_peer();
+    let port = classic.local_addr().expect("bound").port().to_string();
+    let mut client = Lab::start(&["5", "client", "--name", "alice", "--port", &port]);
+    client.send_line("hi");
+    let (datagram, from) = receive(&classic);
+    assert_eq!(datagram, b"alice:hi");
+    classic.send_to(b"hello alice", from).expect("sendto");
+    client.wait_for("reply from");
+    client.send_line("q");
+    // The classic server stops on `msg.decode().upper() == "Q"`: exactly `q`.
+    let (datagram, _) = receive(&classic);
+    assert_eq!(datagram, b"q");
+    assert!(client.wait_exit().success());
+}
+
+#[test]
+fn a_reply_after_the_timeout_is_shown_as_late_not_as_the_next_answer() {
+    let classic = raw_peer();
+    let port = classic.local_addr().expect("bound").port().to_string();
+    let mut client = Lab::start(&[
+        "5",
+        "client",
+        "--name",
+        "amy",
+        "--port",
+        &port,
+        "--timeout",
+        "0.5",
+    ]);
+    client.send_line("first");
+    let (datagram, from) = receive(&classic);
+    assert_eq!(datagram, b"amy:first");
+    // The operator is slow: the client gives up, then the answer comes.
+    client.wait_for("nobody answered within 500ms");
+    classic.send_to(b"answer one", from).expect("sendto");
+    client.send_line("second");
+    let (datagram, _) = receive(&classic);
+    assert_eq!(datagram, b"amy:second");
+    classic.send_to(b"answer two", from).expect("sendto");
+    let late = client.wait_for("late reply from");
+    assert!(
+        late.contains("\"amy:first\"") && late.ends_with(": answer one"),
+        "{late}"
+    );
+    let answer = client.wait_for("reply from");
+    assert!(
+        answer.starts_with("reply from") && answer.ends_with(": answer two"),
+        "{answer}"
+    );
+    client.close_stdin();
+    assert!(client.wait_exit().success());
+}
+
 /// `N/M cases behaved as described` → (N, M).
 fn tally(out: &str) -> (usize, usize) {
     let line = out
@@ -261,4 +326,78 @@ fn errors_list_names_the_cases_without_running_them() {
             "send() on an unconnected UDP socket",
         ))
         .stdout(predicate::str::contains("behaved").not());
+}
+
+/// The widest line of `text`, in terminal columns (a Chinese character takes two).
+fn widest(text: &str) -> usize {
+    use unicode_width::UnicodeWidthStr;
+    text.lines().map(UnicodeWidthStr::width).max().unwrap_or(0)
+}
+
+#[test]
+fn errors_wrap_at_the_terminal_width_at_word_boundaries_and_not_on_a_pipe() {
+    // SOCKET_LAB_COLUMNS stands in for an 80-column terminal.
+    let wrapped = lab_cmd(&["5", "errors", "--only", "1"])
+        .env("SOCKET_LAB_COLUMNS", "80")
+        .output()
+        .expect("lab runs");
+    let wrapped = String::from_utf8_lossy(&wrapped.stdout).into_owned();
+    assert!(widest(&wrapped) <= 80, "{wrapped}");
+    // Continuation lines hang under the text, and no word is cut.
+    assert!(
+        wrapped.contains("\n                   was disallowed because"),
+        "{wrapped}"
+    );
+    let plain = lab_cmd(&["5", "errors", "--only", "1"])
+        .env_remove("SOCKET_LAB_COLUMNS")
+        .output()
+        .expect("lab runs");
+    let plain = String::from_utf8_lossy(&plain.stdout).into_owned();
+    assert!(widest(&plain) > 80, "a pipe gets long lines:\n{plain}");
+    // The same words in the same order (ports and times differ from run to run).
+    let words = |text: &str| {
+        text.split_whitespace()
+            .filter(|word| !word.chars().any(|c| c.is_ascii_digit()))
+            .map(String::from)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(words(&wrapped), words(&plain));
+}
+
+#[test]
+fn errors_predict_shows_the_code_and_waits_for_a_line_before_running_the_case() {
+    let mut errors = Lab::start(&["5", "errors", "--predict", "--only", "7"]);
+    errors.wait_for("Case 7/");
+    errors.wait_for("Python ");
+    errors.wait_for("Predict, then press Enter");
+    // It waits for stdin now: nothing of the outcome or the explanation is out yet.
+    let so_far = errors.stdout_so_far();
+    for hidden in [
+        "\n  observed",
+        "\n  expected",
+        "\n  fix",
+        "\n  Python, Linux",
+    ] {
+        assert!(
+            !so_far.contains(hidden),
+            "{hidden} shown too early:\n{so_far}"
+        );
+    }
+    errors.send_line("only 10 bytes arrive");
+    let said = errors.wait_for("you predicted");
+    assert!(said.ends_with("only 10 bytes arrive"), "{said}");
+    errors.wait_for("Python, Linux");
+    errors.wait_for("observed");
+    errors.wait_for("fix");
+    assert!(errors.wait_exit().success());
+}
+
+#[test]
+fn errors_predict_without_input_runs_the_cases_without_waiting() {
+    lab_cmd(&["5", "errors", "--predict", "--only", "1"])
+        .write_stdin("")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("run without waiting"))
+        .stdout(predicate::str::contains("1/1 cases behaved as described"));
 }

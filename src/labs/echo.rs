@@ -40,7 +40,7 @@ use socket2::{Domain, Socket, Type};
 use crate::hint;
 use crate::labs::Lab;
 use crate::net::{self, Endpoint};
-use crate::term::{self, paint, preview, safe, say, Lines};
+use crate::term::{self, paint, preview, safe, say, tell, Lines};
 
 #[derive(Subcommand, Debug)]
 pub enum Role {
@@ -207,9 +207,9 @@ fn server(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
             End::Failed(err) => hint::describe(&err),
         };
         if args.quiet {
-            say!("[disconnect] {shown}: {why}");
+            tell!("[disconnect] {shown}: {why}");
         } else {
-            say!("close() {shown}: {why}");
+            tell!("close() {shown}: {why}");
         }
     }
     unreachable!("the server loops until it is stopped")

@@ -16,6 +16,7 @@
 //! | `codecs.getincrementaldecoder("gbk")()`      | `GBK.new_decoder_without_bom_handling()`  |
 //! | `"尹哲".encode("gbk")`                       | `GBK.encode("尹哲")`                      |
 //! | `c.sendall(data)`                            | `stream.write_all(&data)`                 |
+//! | `c.settimeout(10)` (bounds sendall too)      | `stream.set_write_timeout(Some(10 s))`    |
 //!
 //! Three lessons:
 //! 1. The same text is different bytes in different encodings: `尹哲` is 6 bytes in
@@ -45,7 +46,7 @@ use encoding_rs::{CoderResult, Decoder, Encoding, GBK, UTF_8};
 use crate::hint;
 use crate::labs::Lab;
 use crate::net::{self, Endpoint};
-use crate::term::{self, paint, preview, say, Lines};
+use crate::term::{self, paint, preview, say, tell, Lines};
 
 #[derive(Subcommand, Debug)]
 pub enum Role {
@@ -90,6 +91,11 @@ pub struct ClientArgs {
     /// The pause between two chunks, in milliseconds
     #[arg(long, value_name = "MS", default_value_t = 200)]
     pause: u64,
+
+    /// Seconds a send() may wait for a server that stopped reading before the client
+    /// gives up (without a limit it would wait for ever)
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_seconds)]
+    send_timeout: Duration,
 }
 
 #[derive(Args, Debug)]
@@ -156,12 +162,12 @@ fn server(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
     // sockets: a connected client's recv() returns 0 bytes, and the port is free again.
     term::stop_on_ctrl_c()?;
     if args.stream {
-        say!(
+        tell!(
             "--stream: one streaming decoder per encoding per connection; a character split \
              across recv() calls is completed when its last byte arrives"
         );
     } else {
-        say!(
+        tell!(
             "each recv() is decoded on its own (as Python's data.decode() does): a character \
              split across two recv() calls shows as replacement marks (try --stream)"
         );
@@ -293,6 +299,12 @@ fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
     stream
         .set_nodelay(true)
         .context("setsockopt(TCP_NODELAY) failed")?;
+    // A server that stops reading fills its receive buffer, then ours; send() would
+    // then block for ever. The write timeout bounds each send() (Python:
+    // s.settimeout(10), which bounds sendall() as well as recv()).
+    stream
+        .set_write_timeout(Some(args.send_timeout))
+        .context("setsockopt(SO_SNDTIMEO) failed")?;
     let name = encoding_name(args.encoding);
     say!("connected to {server}; each line is sent as {name} bytes, without a newline");
     if input.interactive() {
@@ -316,7 +328,7 @@ fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
         let (bytes, _, unmappable) = args.encoding.encoding().encode(&line);
         if unmappable {
             let missing = unmappable_chars(&line, args.encoding.encoding());
-            say!(
+            tell!(
                 "note: {name} has no code for {missing}. encoding_rs writes such a character \
                  as an HTML reference, plain ASCII bytes, and that is what is sent \
                  (Python's encode(\"gbk\") would raise UnicodeEncodeError instead)."
@@ -342,15 +354,26 @@ fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
                 thread::sleep(Duration::from_millis(args.pause));
             }
             // write_all() is Python's sendall(): it calls send() until every byte is out.
-            stream
-                .write_all(piece)
-                .map_err(|err| server_gone(server, &err))?;
+            stream.write_all(piece).map_err(|err| {
+                hint::send_stalled(&err, server, args.send_timeout)
+                    .unwrap_or_else(|| server_gone(server, &err))
+            })?;
             say!(
                 "send({}): {}",
                 plural(piece.len(), "byte"),
                 hex(piece, HEX_SHOWN)
             );
         }
+    }
+}
+
+/// `--send-timeout 0.5`: seconds, more than 0 and at most an hour.
+fn parse_seconds(text: &str) -> Result<Duration, String> {
+    match text.parse::<f64>() {
+        Ok(secs) if secs > 0.0 && secs <= 3600.0 => Ok(Duration::from_secs_f64(secs)),
+        _ => Err(format!(
+            "`{text}` is not a number of seconds from more than 0 up to 3600 (try 10 or 0.5)"
+        )),
     }
 }
 

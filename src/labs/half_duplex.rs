@@ -41,7 +41,7 @@ use clap::{Args, Subcommand};
 use crate::hint;
 use crate::labs::Lab;
 use crate::net::{self, Endpoint};
-use crate::term::{self, paint, preview, safe, safe_str, say, Lines};
+use crate::term::{self, paint, preview, safe, safe_str, say, tell, Lines};
 
 /// The most bytes one recv() takes, as in the classic `recv(1024)`. One turn is one
 /// recv(), so the client never sends a longer message: a longer one could arrive in
@@ -68,7 +68,7 @@ pub struct ClientArgs {
     endpoint: Endpoint,
 
     /// Your name tag: each message goes out as NAME:text, so the server knows who
-    /// speaks (1 to 32 characters, no `:`)
+    /// speaks (1 to 16 characters, no spaces, no `:`)
     #[arg(long, default_value = "guest", value_parser = parse_name)]
     name: String,
 }
@@ -122,10 +122,10 @@ fn server(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
             End::ClientQuit(who) => say!("{who} ended the conversation (q)"),
             End::ServerQuit => say!("you ended the conversation (q)"),
             End::Closed => say!("[lost] {peer} closed the connection without q"),
-            End::Failed(err) => say!("[error] {peer}: {}", hint::describe(&err)),
+            End::Failed(err) => tell!("[error] {peer}: {}", hint::describe(&err)),
             End::NoOperator => {
                 // Without an operator nobody can answer the next client either.
-                say!("end of input: no one is left to type replies, so the server stops");
+                tell!("end of input: no one is left to type replies, so the server stops");
                 return Ok(());
             }
         }
@@ -150,9 +150,8 @@ enum End {
 /// The turns: recv the client's message, print it, read the operator's reply, send it.
 fn converse(mut conn: &TcpStream, peer: SocketAddr, number: usize, input: &mut Lines) -> End {
     let mut buf = [0u8; RECV_SIZE];
-    // Who is speaking: the address until the client's first name tag arrives. (Our
-    // client's `q` has no tag, so the name is remembered for it.)
-    let mut who = peer.to_string();
+    // Who is speaking: the connection's first message decides (see `Speaker`).
+    let mut speaker = Speaker::default();
     loop {
         // The client's turn. recv() blocks until its message arrives; meanwhile this
         // program reads no keyboard at all.
@@ -167,11 +166,11 @@ fn converse(mut conn: &TcpStream, peer: SocketAddr, number: usize, input: &mut L
             Err(err) => return End::Failed(err),
         };
         // nc sends a newline after each line; the classic Python client sends none.
-        let message = trim_newline(&buf[..n]);
-        let (name, text) = split_name(message);
-        if let Some(name) = name {
-            who = safe_str(name);
-        }
+        let text = speaker.hear(trim_newline(&buf[..n]));
+        let who = match speaker.name() {
+            Some(name) => safe_str(name),
+            None => peer.to_string(),
+        };
         if is_quit(text) {
             return End::ClientQuit(who);
         }
@@ -186,7 +185,7 @@ fn converse(mut conn: &TcpStream, peer: SocketAddr, number: usize, input: &mut L
             };
             if line.is_empty() {
                 // send(b"") sends nothing: the client would wait for ever.
-                say!("(an empty reply is 0 bytes and would never arrive: type something, or q)");
+                tell!("(an empty reply is 0 bytes and would never arrive: type something, or q)");
                 continue;
             }
             if line.len() > RECV_SIZE {
@@ -218,11 +217,11 @@ fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
     // (Python: socket.create_connection((host, port))).
     let (mut conn, server) = args.endpoint.connect_tcp(lab)?;
     let local = conn.local_addr()?;
-    say!(
+    tell!(
         "connected to {server} from {local} as {}. You speak first; q quits.",
         safe_str(&args.name)
     );
-    say!("(if the server is busy with another client, your message waits until it accepts you)");
+    tell!("(if the server is busy with another client, your message waits until it accepts you)");
     let mut input = Lines::from_stdin();
     let mut buf = [0u8; RECV_SIZE];
 
@@ -235,7 +234,7 @@ fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
             return Ok(());
         };
         if line.is_empty() {
-            say!("(an empty line is 0 bytes: nothing would arrive. Type something, or q)");
+            tell!("(an empty line is 0 bytes: nothing would arrive. Type something, or q)");
             continue;
         }
         if is_quit(line.as_bytes()) {
@@ -308,32 +307,73 @@ fn trim_newline(bytes: &[u8]) -> &[u8] {
     bytes.strip_suffix(b"\r").unwrap_or(bytes)
 }
 
-/// Splits the name tag off `NAME:text`. A name is 1 to 32 characters of UTF-8 text
-/// with no control characters; anything else (no colon, or something that cannot be
-/// a name) gives `None` and the whole message as text.
-fn split_name(message: &[u8]) -> (Option<&str>, &[u8]) {
-    let Some(colon) = message.iter().position(|&b| b == b':') else {
-        return (None, message);
-    };
-    match std::str::from_utf8(&message[..colon]) {
-        Ok(name) if is_name(name) => (Some(name), &message[colon + 1..]),
-        _ => (None, message),
+/// The longest name tag, in characters.
+const MAX_TAG_CHARS: usize = 16;
+
+/// The name tag at the start of a message: `NAME:` where NAME is 1 to 16 characters
+/// of UTF-8 text without spaces. `None` if the message does not start with one.
+fn tag_of(message: &[u8]) -> Option<&str> {
+    let colon = message.iter().position(|&b| b == b':')?;
+    let name = std::str::from_utf8(&message[..colon]).ok()?;
+    is_tag(name).then_some(name)
+}
+
+fn is_tag(name: &str) -> bool {
+    (1..=MAX_TAG_CHARS).contains(&name.chars().count())
+        && !name.chars().any(|c| c.is_whitespace() || c == ':')
+}
+
+/// Who speaks on one connection, decided by its FIRST message. The classic client
+/// puts its name tag in front of every message (`小马过河1234QQ:hi`): if the first
+/// message carries a tag, the connection is tagged with that name, and later messages
+/// with the same tag show as that name, the tag taken off. Otherwise (nc, a plain
+/// Python client) the connection has no name: `note: meet at 5` is text, and `note`
+/// never becomes a name. A message whose tag differs from the connection's is shown
+/// whole.
+#[derive(Debug, Default)]
+enum Speaker {
+    /// No message yet.
+    #[default]
+    Undecided,
+    /// The first message carried this tag.
+    Tagged(String),
+    /// The first message carried no tag.
+    Untagged,
+}
+
+impl Speaker {
+    /// The text of `message` to show: without the tag if it carries the connection's
+    /// own tag, whole otherwise. The first message decides the connection's tag.
+    fn hear<'a>(&mut self, message: &'a [u8]) -> &'a [u8] {
+        if let Speaker::Undecided = self {
+            *self = match tag_of(message) {
+                Some(name) => Speaker::Tagged(name.to_string()),
+                None => Speaker::Untagged,
+            };
+        }
+        match (&*self, tag_of(message)) {
+            (Speaker::Tagged(name), Some(tag)) if tag == name => &message[tag.len() + 1..],
+            _ => message,
+        }
+    }
+
+    /// The connection's name, if its first message carried a tag.
+    fn name(&self) -> Option<&str> {
+        match self {
+            Speaker::Tagged(name) => Some(name),
+            _ => None,
+        }
     }
 }
 
-fn is_name(name: &str) -> bool {
-    let chars = name.chars().count();
-    (1..=32).contains(&chars)
-        && !name.trim().is_empty()
-        && !name.chars().any(|c| c.is_control() || c == ':')
-}
-
-/// `--name`: checked before we connect, so the server can always split it off.
+/// `--name`: checked before we connect, so that the server always sees it as a tag.
 fn parse_name(name: &str) -> Result<String, String> {
-    if is_name(name) {
+    if is_tag(name) && !name.chars().any(char::is_control) {
         Ok(name.to_string())
     } else {
-        Err("a name is 1 to 32 characters, without `:` or control characters".to_string())
+        Err(format!(
+            "a name is 1 to {MAX_TAG_CHARS} characters, without spaces, `:` or control characters"
+        ))
     }
 }
 
@@ -360,33 +400,75 @@ mod tests {
     }
 
     #[test]
-    fn a_name_tag_is_split_off_the_message() {
-        assert_eq!(split_name(b"amy:hello"), (Some("amy"), &b"hello"[..]));
+    fn a_name_tag_is_found_at_the_start_of_a_message() {
+        assert_eq!(tag_of(b"amy:hello"), Some("amy"));
         assert_eq!(
-            split_name("小马过河1234QQ:你好".as_bytes()),
-            (Some("小马过河1234QQ"), "你好".as_bytes())
+            tag_of("小马过河1234QQ:你好".as_bytes()),
+            Some("小马过河1234QQ")
         );
-        // Only the first colon separates: the text may hold more.
-        assert_eq!(split_name(b"amy:at 10:30"), (Some("amy"), &b"at 10:30"[..]));
-        assert_eq!(split_name(b"amy:q"), (Some("amy"), &b"q"[..]));
+        // Only the first colon ends the tag: the text may hold more.
+        assert_eq!(tag_of(b"amy:at 10:30"), Some("amy"));
+        assert_eq!(tag_of(b"amy:"), Some("amy"));
+        let sixteen = format!("{}:hi", "x".repeat(16));
+        assert_eq!(tag_of(sixteen.as_bytes()), Some(&sixteen[..16]));
     }
 
     #[test]
-    fn a_message_without_a_name_is_kept_whole() {
-        assert_eq!(split_name(b"hello"), (None, &b"hello"[..]));
-        assert_eq!(split_name(b":hello"), (None, &b":hello"[..]));
-        assert_eq!(split_name(b"\x1b[2J:x"), (None, &b"\x1b[2J:x"[..]));
-        assert_eq!(split_name(b"\xff\xfe:x"), (None, &b"\xff\xfe:x"[..]));
-        let long = format!("{}:x", "a".repeat(33));
-        assert_eq!(split_name(long.as_bytes()).0, None);
+    fn a_tag_is_one_to_sixteen_characters_without_spaces() {
+        for message in [
+            &b"hello"[..],
+            b":hello",
+            b"two words:hi",
+            b" amy:hi",
+            b"amy :hi",
+            b"\xff\xfe:x",
+            b"seventeen_chars_x:hi",
+            b"",
+        ] {
+            assert_eq!(tag_of(message), None, "{message:?}");
+        }
+    }
+
+    #[test]
+    fn a_tagged_first_message_names_the_connection() {
+        let mut speaker = Speaker::default();
+        assert_eq!(speaker.hear(b"amy:hello"), b"hello");
+        assert_eq!(speaker.name(), Some("amy"));
+        assert_eq!(speaker.hear(b"amy:at 10:30"), b"at 10:30");
+        // The classic client's `amy:q` is a `q`; our client's plain `q` too.
+        assert_eq!(speaker.hear(b"amy:q"), b"q");
+        assert_eq!(speaker.hear(b"q"), b"q");
+    }
+
+    #[test]
+    fn a_line_with_another_tag_is_shown_whole_and_never_renames() {
+        let mut speaker = Speaker::default();
+        speaker.hear(b"amy:hi");
+        assert_eq!(speaker.hear(b"note: meet at 5"), b"note: meet at 5");
+        assert_eq!(speaker.hear(b"bob:q"), b"bob:q");
+        assert_eq!(speaker.name(), Some("amy"));
+    }
+
+    #[test]
+    fn an_untagged_first_message_leaves_the_connection_without_a_name() {
+        let mut speaker = Speaker::default();
+        assert_eq!(speaker.hear(b"hello"), b"hello");
+        assert_eq!(speaker.hear(b"note: meet at 5"), b"note: meet at 5");
+        assert_eq!(speaker.hear(b"bob:q"), b"bob:q");
+        assert_eq!(speaker.name(), None);
+        // Only the very first line decides: had it been `note: meet at 5`, the
+        // connection would be tagged `note` (the rule cannot tell a tag from text).
+        let mut speaker = Speaker::default();
+        assert_eq!(speaker.hear(b"note: meet at 5"), b" meet at 5");
+        assert_eq!(speaker.name(), Some("note"));
     }
 
     #[test]
     fn a_name_tag_cut_anywhere_never_panics() {
         let message = "尹哲:你好".as_bytes();
         for cut in 0..=message.len() {
-            let _ = split_name(&message[..cut]);
-            let _ = split_name(&message[cut..]);
+            let _ = Speaker::default().hear(&message[..cut]);
+            let _ = Speaker::default().hear(&message[cut..]);
         }
     }
 
@@ -398,5 +480,8 @@ mod tests {
         assert!(parse_name("a:b").is_err());
         assert!(parse_name("  ").is_err());
         assert!(parse_name("a\u{1b}b").is_err());
+        assert!(parse_name("two words").is_err());
+        assert!(parse_name(&"x".repeat(17)).is_err());
+        assert!(parse_name(&"尹".repeat(16)).is_ok());
     }
 }

@@ -30,6 +30,8 @@ pub fn lab_binary() -> &'static str {
 pub fn lab_cmd(args: &[&str]) -> assert_cmd::Command {
     let mut cmd = assert_cmd::Command::new(lab_binary());
     cmd.args(args).env("NO_COLOR", "1").timeout(PATIENCE);
+    // Wrapping follows this override even on a pipe: the tests that want it set it.
+    cmd.env_remove("SOCKET_LAB_COLUMNS");
     cmd
 }
 
@@ -57,6 +59,7 @@ impl Lab {
         let mut child = Command::new(lab_binary())
             .args(args)
             .env("NO_COLOR", "1")
+            .env_remove("SOCKET_LAB_COLUMNS")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -10,12 +10,16 @@ use super::readers::{burst_messages, count_header, frame};
 use super::ClientArgs;
 use crate::hint;
 use crate::labs::Lab;
-use crate::term::{preview, say};
+use crate::term::{preview, say, tell};
 
 pub fn run(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
     // socket() + connect(), to each address --host stands for until one answers
     // (Python: socket.create_connection((host, port))).
     let (mut stream, server) = args.endpoint.connect_tcp(lab)?;
+    // A server that stops reading fills its receive buffer, then ours; send() would
+    // then block for ever. The write timeout bounds each send() (Python:
+    // s.settimeout(10), which bounds sendall() as well as recv()).
+    stream.set_write_timeout(Some(args.send_timeout))?;
     let local = stream.local_addr()?;
     say!(
         "connect({server}) -> connected, from local port {}",
@@ -34,7 +38,7 @@ pub fn run(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
 
     // The count header goes first, outside any framing: 8 bytes, always.
     let header = count_header(count);
-    send(&mut stream, &header, server)?;
+    send(&mut stream, &header, server, args.send_timeout)?;
     log.line(format!(
         "send({} bytes): count header {} (not a message)",
         header.len(),
@@ -46,7 +50,7 @@ pub fn run(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
     let mut total = header.len();
     for (i, message) in messages.iter().enumerate() {
         let wire = frame(args.framing, message);
-        if let Err(err) = send(&mut stream, &wire, server) {
+        if let Err(err) = send(&mut stream, &wire, server, args.send_timeout) {
             log.flush();
             // The server may have said why before it closed; show it if it did.
             let said = read_reply(&mut stream, Duration::from_millis(500));
@@ -94,7 +98,7 @@ pub fn run(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
     say!("shutdown(write): the server's recv() now returns 0; waiting for its answer");
     let answer = read_reply(&mut stream, Duration::from_secs(10));
     if answer.is_empty() {
-        say!("(no answer from the server: it closed without one, or said nothing for 10 s)");
+        tell!("(no answer from the server: it closed without one, or said nothing for 10 s)");
     }
     for line in answer {
         say!("server says: {line}");
@@ -130,8 +134,17 @@ impl SendLog {
 
 /// send() may take only part of the bytes; write_all loops until all are handed to the
 /// kernel (Python's sendall() does the same).
-fn send(stream: &mut TcpStream, bytes: &[u8], server: SocketAddr) -> anyhow::Result<()> {
+/// A send() that waited `--send-timeout` without a byte taken is said as such.
+fn send(
+    stream: &mut TcpStream,
+    bytes: &[u8],
+    server: SocketAddr,
+    timeout: Duration,
+) -> anyhow::Result<()> {
     stream.write_all(bytes).map_err(|err| {
+        if let Some(stalled) = hint::send_stalled(&err, server, timeout) {
+            return stalled;
+        }
         anyhow::anyhow!(
             "the connection to {server} broke while sending: {}. The server stopped, or \
              refused a message over its limit: look at its terminal",

@@ -17,6 +17,7 @@
 //! | `line, _, buf = buf.partition(b"\n")`             | `LineReader::push` + `next_message`            |
 //! | `(n,) = struct.unpack('>I', buf[:4])`             | `u32::from_be_bytes(*prefix)`                  |
 //! | `s.shutdown(socket.SHUT_WR)`                      | `stream.shutdown(Shutdown::Write)`             |
+//! | `s.settimeout(10)` (bounds sendall too)           | `stream.set_write_timeout(Some(10 s))`         |
 //!
 //! Why: TCP promises that the bytes arrive, in order, once. It promises nothing about
 //! how they are cut. Five send() calls may come out as one recv(), and one send() as
@@ -118,6 +119,21 @@ pub struct ClientArgs {
     /// --framing none: the short messages now seem to arrive one per recv()
     #[arg(long, value_name = "MS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=10_000))]
     pause: u64,
+
+    /// Seconds a send() may wait for a server that stopped reading before the client
+    /// gives up (without a limit it would wait for ever)
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_seconds)]
+    send_timeout: std::time::Duration,
+}
+
+/// `--send-timeout 0.5`: seconds, more than 0 and at most an hour.
+fn parse_seconds(text: &str) -> Result<std::time::Duration, String> {
+    match text.parse::<f64>() {
+        Ok(secs) if secs > 0.0 && secs <= 3600.0 => Ok(std::time::Duration::from_secs_f64(secs)),
+        _ => Err(format!(
+            "`{text}` is not a number of seconds from more than 0 up to 3600 (try 10 or 0.5)"
+        )),
+    }
 }
 
 pub fn run(role: Role, lab: &Lab) -> anyhow::Result<()> {

@@ -60,11 +60,15 @@ pub fn run(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
         match &end {
             End::Closed => {}
             End::Broken(err) => say!("  {err}"),
-            End::Failed(err) => say!("  recv() failed: {}", hint::describe(err)),
+            End::Failed(err) => say!(
+                "{}",
+                term::wrap_hanging(&format!("  recv() failed: {}", hint::describe(err)), 2)
+            ),
         }
         say!("{}", paint(&summary, nth));
         if matches!(end, End::Closed) {
-            say!("  {}", tally.verdict(args.framing));
+            let verdict = format!("  {}", tally.verdict(args.framing));
+            say!("{}", term::wrap_hanging(&verdict, 2));
         }
 
         // Tell the client what we saw (and what went wrong), then close. If it has

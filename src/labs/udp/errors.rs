@@ -26,7 +26,7 @@ use socket2::{Domain, MaybeUninitSlice, SockRef, Socket, Type};
 
 use super::MAX_DATAGRAM;
 use crate::labs::Lab;
-use crate::term::{safe, say};
+use crate::term::{self, safe, safe_str, say, tell, Lines};
 
 #[derive(Args, Debug)]
 pub struct ErrorsArgs {
@@ -37,6 +37,11 @@ pub struct ErrorsArgs {
     /// List the cases without running them
     #[arg(long)]
     list: bool,
+
+    /// Predict first: show each case's code, wait for Enter (or a line of stdin),
+    /// then run it and show what happened and why
+    #[arg(long, conflicts_with = "list")]
+    predict: bool,
 }
 
 /// One mistake, as a lesson. See the module's comment for what each part is.
@@ -73,15 +78,25 @@ pub fn run(args: ErrorsArgs, lab: &Lab) -> anyhow::Result<()> {
         .filter(|(number, _)| args.only.is_none_or(|k| usize::from(k) == *number))
         .collect();
 
-    say!(
-        "The classic UDP mistakes, made for real on 127.0.0.1 ({}). Predict each \
-         \"observed\" line before you read it.",
-        std::env::consts::OS
-    );
+    if args.predict {
+        tell!(
+            "The classic UDP mistakes, made for real on 127.0.0.1 ({}). Each case shows \
+             its code and waits: predict what it will do, then press Enter to run it.",
+            std::env::consts::OS
+        );
+    } else {
+        tell!(
+            "The classic UDP mistakes, made for real on 127.0.0.1 ({}). Predict each \
+             \"observed\" line before you read it (`--predict` waits for you).",
+            std::env::consts::OS
+        );
+    }
+    // With --predict, each case waits for a line of input before it runs.
+    let mut input = args.predict.then(Lines::from_stdin);
     let mut behaved = 0;
     let mut surprises = Vec::new();
     for &(number, case) in &chosen {
-        if show_case(number, case) {
+        if show_case(number, case, &mut input) {
             behaved += 1;
         } else {
             surprises.push(number.to_string());
@@ -89,7 +104,7 @@ pub fn run(args: ErrorsArgs, lab: &Lab) -> anyhow::Result<()> {
     }
     say!("");
     say!("{behaved}/{} cases behaved as described", chosen.len());
-    say!(
+    tell!(
         "(The guide walks through them: `lab {} guide`, or labs/{}/README.md.)",
         lab.number,
         lab.folder()
@@ -106,13 +121,29 @@ pub fn run(args: ErrorsArgs, lab: &Lab) -> anyhow::Result<()> {
 }
 
 /// Runs one case and prints its lesson. True if the OS behaved as described.
-fn show_case(number: usize, case: &Case) -> bool {
+/// With `predict` (`--predict`), the code is shown first and the rest waits for a
+/// line: the student's prediction, or just Enter.
+fn show_case(number: usize, case: &Case, predict: &mut Option<Lines>) -> bool {
     say!("");
     say!(
         "{}",
         format!("Case {number}/{} — {}", CASES.len(), case.title).bold()
     );
     field("Python", case.python);
+    if let Some(input) = predict {
+        tell!(
+            "  What will this do on {}? Predict, then press Enter.",
+            std::env::consts::OS
+        );
+        match input.read("  your prediction> ") {
+            Some(guess) if !guess.trim().is_empty() => field("you predicted", &safe_str(&guess)),
+            Some(_) => {}
+            None => {
+                tell!("  (end of input: the remaining cases run without waiting)");
+                *predict = None;
+            }
+        }
+    }
     field("Python, Linux", case.python_linux);
     field("Python, Windows", case.python_windows);
     field("Rust", case.rust);
@@ -150,39 +181,13 @@ fn field(label: &str, text: &str) {
 
 /// [`field`] with the label shown as `painted` (the same word in colour): the
 /// padding is measured on the plain `label`, since colour codes take no room on screen.
+/// On a terminal the text is wrapped to its width, each line under the first word.
 fn field_painted(label: &str, painted: String, text: &str) {
     const LABEL_WIDTH: usize = 16;
     let pad = " ".repeat(LABEL_WIDTH.saturating_sub(label.chars().count()));
-    let indent = " ".repeat(2 + LABEL_WIDTH + 1);
-    for (i, line) in wrap(text, 72).iter().enumerate() {
-        if i == 0 {
-            say!("  {painted}{pad} {line}");
-        } else {
-            say!("{indent}{line}");
-        }
-    }
-}
-
-/// Splits `text` into lines of at most `width` characters at spaces (a longer word
-/// gets a line of its own). Explicit newlines are kept.
-pub fn wrap(text: &str, width: usize) -> Vec<String> {
-    let mut lines = Vec::new();
-    for paragraph in text.split('\n') {
-        let mut line = String::new();
-        for word in paragraph.split(' ').filter(|w| !w.is_empty()) {
-            let needed =
-                line.chars().count() + usize::from(!line.is_empty()) + word.chars().count();
-            if !line.is_empty() && needed > width {
-                lines.push(std::mem::take(&mut line));
-            }
-            if !line.is_empty() {
-                line.push(' ');
-            }
-            line.push_str(word);
-        }
-        lines.push(line);
-    }
-    lines
+    let hang = 2 + LABEL_WIDTH + 1;
+    let line = format!("  {painted}{pad} {text}");
+    say!("{}", term::wrap_hanging(&line, hang));
 }
 
 // ---------------------------------------------------------------------------------
@@ -908,29 +913,6 @@ mod os_code {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn wrapping_keeps_every_word_in_order_within_the_width() {
-        let text = "send() fails: destination address required [EDESTADDRREQ] on every call";
-        for width in 10..=80 {
-            let lines = wrap(text, width);
-            assert_eq!(lines.join(" "), text, "width {width}");
-            for line in &lines {
-                // Only a word longer than the width may exceed it.
-                assert!(
-                    line.chars().count() <= width || !line.contains(' '),
-                    "{line:?} at {width}"
-                );
-            }
-        }
-    }
-
-    #[test]
-    fn wrapping_keeps_explicit_newlines_and_counts_characters_not_bytes() {
-        assert_eq!(wrap("a b\nc", 80), vec!["a b", "c"]);
-        assert_eq!(wrap("尹哲 尹哲", 5), vec!["尹哲 尹哲"]);
-        assert_eq!(wrap("尹哲 尹哲", 4), vec!["尹哲", "尹哲"]);
-    }
 
     #[test]
     fn error_codes_are_named_both_ways() {

@@ -24,6 +24,10 @@
 //!   as a lost datagram. That is why the client waits with a timeout.
 //! - A datagram arrives whole or not at all: one sendto() is one recvfrom(), never
 //!   two messages stuck together (lab 7 shows TCP doing exactly that).
+//! - Nothing numbers the datagrams: a reply that comes after the client stopped
+//!   waiting looks just like the answer to its next message. The client keeps the
+//!   messages left unanswered and shows such a reply as `late reply` (see
+//!   `Unanswered`).
 //!
 //! `connect()` on a UDP socket sends nothing. It only fixes the peer address, so that
 //! send()/recv() work without one and the kernel can hand us errors about that peer
@@ -42,7 +46,7 @@ use clap::{Args, Subcommand};
 use crate::hint;
 use crate::labs::Lab;
 use crate::net::{self, Endpoint};
-use crate::term::{self, paint, preview, safe, safe_str, say, Lines};
+use crate::term::{self, paint, preview, safe, safe_str, say, tell, Lines};
 
 /// The largest UDP payload over IPv4: 65,535 (the IP packet's size field) minus 20
 /// bytes of IPv4 header and 8 of UDP header. A buffer this big never cuts a datagram.
@@ -114,7 +118,7 @@ fn server(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
     // Ctrl-C or SIGTERM ends the server with a word and exit code 0. The OS closes its
     // sockets: a connected client's recv() returns 0 bytes, and the port is free again.
     term::stop_on_ctrl_c()?;
-    say!("(no accept(): every datagram says who sent it; one socket answers everyone. Ctrl-C stops the server.)");
+    tell!("(no accept(): every datagram says who sent it; one socket answers everyone. Ctrl-C stops the server.)");
 
     let mut peers = Peers::default();
     // Big enough for any datagram, so none is cut short (`lab 5 errors --only 7`
@@ -135,7 +139,7 @@ fn server(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
                 // recvfrom(), as WinError 10054, even though the socket is not
                 // connected. The classic Python server dies of it; we carry on.
                 failures_in_a_row += 1;
-                say!("recvfrom() failed: {}; carrying on", hint::describe(&err));
+                tell!("recvfrom() failed: {}; carrying on", hint::describe(&err));
                 if failures_in_a_row >= 100 {
                     return Err(err).context("recvfrom() failed 100 times in a row");
                 }
@@ -157,6 +161,9 @@ fn server(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
         }
 
         let (name, text) = split_name_tag(datagram);
+        if let Some(name) = name {
+            peers.remember_name(peer, name);
+        }
         let who = match name {
             Some(name) => format!("{peer} {}:", safe_str(name)),
             None => format!("{peer}:"),
@@ -170,11 +177,14 @@ fn server(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
 
         // The classic chat ends with `q`. UDP has no close(), so this datagram is the
         // only way the server can learn that a client has left. No reply to it.
+        // Our client sends a plain `q` (as the classic client does), so the name is
+        // the one this peer used before.
         if text.trim_ascii().eq_ignore_ascii_case(b"q") {
-            let leaving = format!(
-                "{} said q: leaving (UDP itself would never tell us)",
-                who.trim_end_matches(':')
-            );
+            let known = match peers.name_of(peer) {
+                Some(name) => format!("{peer} {}", safe_str(name)),
+                None => peer.to_string(),
+            };
+            let leaving = format!("{known} said q: leaving (UDP itself would never tell us)");
             say!("{}", paint(&leaving, number));
             continue;
         }
@@ -184,7 +194,13 @@ fn server(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
         let reply = reply_to(peer, datagram);
         match socket.send_to(&reply, peer) {
             Ok(sent) => say!("  sendto({peer}) -> {sent} bytes"),
-            Err(err) => say!("  sendto({peer}) failed: {}", hint::describe(&err)),
+            Err(err) => say!(
+                "{}",
+                term::wrap_hanging(
+                    &format!("  sendto({peer}) failed: {}", hint::describe(&err)),
+                    2
+                )
+            ),
         }
     }
 }
@@ -213,7 +229,8 @@ fn reply_to(peer: SocketAddr, datagram: &[u8]) -> Vec<u8> {
 /// person restarting the client comes back with a new port, so as a new peer.
 #[derive(Default)]
 struct Peers {
-    seen: std::collections::HashMap<SocketAddr, usize>,
+    /// Each peer's number and the last name tag it used.
+    seen: std::collections::HashMap<SocketAddr, (usize, Option<String>)>,
 }
 
 impl Peers {
@@ -223,14 +240,28 @@ impl Peers {
 
     /// The peer's number, and whether this is its first datagram.
     fn number_of(&mut self, peer: SocketAddr) -> (usize, bool) {
-        if let Some(&number) = self.seen.get(&peer) {
-            return (number, false);
+        if let Some((number, _)) = self.seen.get(&peer) {
+            return (*number, false);
         }
         let number = self.seen.len();
         if number < Self::MAX_REMEMBERED {
-            self.seen.insert(peer, number);
+            self.seen.insert(peer, (number, None));
         }
         (number, true)
+    }
+
+    /// Notes the name tag a peer used (a tag is at most 32 characters).
+    fn remember_name(&mut self, peer: SocketAddr, name: &str) {
+        if let Some((_, known)) = self.seen.get_mut(&peer) {
+            if known.as_deref() != Some(name) {
+                *known = Some(name.to_string());
+            }
+        }
+    }
+
+    /// The last name tag the peer used, if any.
+    fn name_of(&self, peer: SocketAddr) -> Option<&str> {
+        self.seen.get(&peer).and_then(|(_, name)| name.as_deref())
     }
 }
 
@@ -289,14 +320,15 @@ fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
         say!("connect({server}): no packet sent; this socket now talks only to {server}");
     }
     if input.interactive() {
-        say!("Type a message and press Enter; `q` leaves. Each line is one datagram to {server}.");
+        tell!("Type a message and press Enter; `q` leaves. Each line is one datagram to {server}.");
     }
 
-    let waiting = Waiting {
+    let mut waiting = Waiting {
         socket: &socket,
         server,
         connected: args.connect,
         timeout: args.timeout,
+        unanswered: Unanswered::default(),
     };
     loop {
         let Some(line) = input.read(&format!("{}> ", args.name)) else {
@@ -309,7 +341,14 @@ fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
         };
         waiting.show_late_replies();
 
-        let datagram = format!("{}:{line}", args.name);
+        // Each datagram carries our name tag, but `q` goes out plain, as the classic
+        // client's does: the classic UDP server only stops on a datagram that is `q`.
+        let quitting = line.trim().eq_ignore_ascii_case("q");
+        let datagram = if quitting {
+            line.trim().to_string()
+        } else {
+            format!("{}:{line}", args.name)
+        };
         // sendto() hands one datagram to the kernel. It succeeds as soon as the
         // datagram has left; whether anyone receives it, UDP never says.
         let sent = if args.connect {
@@ -323,34 +362,40 @@ fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
             format!("sendto({server})")
         };
         match sent {
-            Ok(n) => say!("{call} -> {n} bytes"),
+            Ok(n) => say!("{call} -> {}", bytes(n)),
             Err(err) if is_port_unreachable(&err) => {
                 // A connected socket can learn of an earlier "port unreachable" on send.
-                say!("{call} failed: {}", nobody_listening(server, &err, lab));
+                tell!("{call} failed: {}", nobody_listening(server, &err, lab));
                 continue;
             }
             Err(err) => {
-                say!("{call} failed: {}", hint::describe(&err));
+                tell!("{call} failed: {}", hint::describe(&err));
                 continue;
             }
         }
 
-        if line.trim().eq_ignore_ascii_case("q") {
-            say!("sent q: the server learns we left only because we told it");
+        if quitting {
+            tell!("sent q: the server learns we left only because we told it");
             return Ok(());
         }
 
-        match waiting.for_reply() {
+        match waiting.for_reply(datagram.as_bytes()) {
             Reply::From(from, bytes) => say!("reply from {from}: {}", safe(&bytes)),
-            Reply::Silence => say!(
-                "nobody answered within {:?}. UDP cannot tell \"no server\" from \"a lost \
-                 datagram\": both are silence. Is `lab {} server` running on {server}? \
-                 (`--connect` would hear this machine's \"port unreachable\".)",
-                args.timeout,
-                lab.number
-            ),
-            Reply::Refused(err) => say!("{}", nobody_listening(server, &err, lab)),
-            Reply::Failed(err) => say!("recv failed: {}", hint::describe(&err)),
+            Reply::Silence => {
+                // Its reply may still come: it is then shown as a late reply.
+                waiting.unanswered.push(datagram.into_bytes());
+                tell!(
+                    "nobody answered within {:?}. UDP cannot tell \"no server\" from \"a lost \
+                     datagram\": both are silence. Is `lab {} server` running on {server}? \
+                     (`--connect` would hear this machine's \"port unreachable\".) A reply \
+                     that comes later is shown as a late reply; if a person types the \
+                     server's answers, give them time: `--timeout 60`.",
+                    args.timeout,
+                    lab.number
+                )
+            }
+            Reply::Refused(err) => tell!("{}", nobody_listening(server, &err, lab)),
+            Reply::Failed(err) => tell!("recv failed: {}", hint::describe(&err)),
         }
     }
 }
@@ -370,13 +415,16 @@ struct Waiting<'a> {
     server: SocketAddr,
     connected: bool,
     timeout: Duration,
+    /// Our messages whose wait for a reply ran out.
+    unanswered: Unanswered,
 }
 
 impl Waiting<'_> {
-    /// recvfrom() until the server's reply arrives or the timeout runs out. An
-    /// unconnected socket takes datagrams from anyone, so one from somebody else is
-    /// shown and we keep waiting for the server.
-    fn for_reply(&self) -> Reply {
+    /// recvfrom() until the server's reply to `sent` arrives or the timeout runs out.
+    /// An unconnected socket takes datagrams from anyone, so one from somebody else is
+    /// shown and we keep waiting for the server; so is a late reply to an earlier
+    /// message.
+    fn for_reply(&mut self, sent: &[u8]) -> Reply {
         let deadline = Instant::now() + self.timeout;
         let mut buf = vec![0u8; RECV_BUFFER];
         loop {
@@ -391,7 +439,10 @@ impl Waiting<'_> {
             }
             match self.receive(&mut buf) {
                 Ok((n, from)) if from == self.server => {
-                    return Reply::From(from, buf[..n].to_vec())
+                    match self.unanswered.answer_to(&buf[..n], Some(sent)) {
+                        Answer::ToThis => return Reply::From(from, buf[..n].to_vec()),
+                        answer => show_late(from, &buf[..n], &answer),
+                    }
                 }
                 Ok((n, from)) => say!(
                     "a datagram from {from}, not the server: {}",
@@ -409,7 +460,7 @@ impl Waiting<'_> {
 
     /// A reply that came after we stopped waiting is still queued in the socket.
     /// Show it now, so it is not mistaken for the answer to the next message.
-    fn show_late_replies(&self) {
+    fn show_late_replies(&mut self) {
         if self.socket.set_nonblocking(true).is_err() {
             return;
         }
@@ -417,7 +468,14 @@ impl Waiting<'_> {
         // Bounded: a flood of datagrams cannot keep us here.
         for _ in 0..100 {
             match self.receive(&mut buf) {
-                Ok((n, from)) => say!("(late) reply from {from}: {}", safe(&buf[..n])),
+                Ok((n, from)) if from == self.server => {
+                    let answer = self.unanswered.answer_to(&buf[..n], None);
+                    show_late(from, &buf[..n], &answer);
+                }
+                Ok((n, from)) => say!(
+                    "a datagram from {from}, not the server: {}",
+                    preview(&buf[..n], 200)
+                ),
                 // WouldBlock: the queue is empty. Any other error belongs to an
                 // earlier message and was already reported or is stale.
                 Err(_) => break,
@@ -434,6 +492,78 @@ impl Waiting<'_> {
             Ok((self.socket.recv(buf)?, self.server))
         } else {
             self.socket.recv_from(buf)
+        }
+    }
+}
+
+/// Prints a reply from the server that does not answer the message we wait for.
+fn show_late(from: SocketAddr, reply: &[u8], answer: &Answer) {
+    match answer {
+        Answer::Late(earlier) => say!(
+            "late reply from {from} (to \"{}\", which we had stopped waiting for): {}",
+            preview(earlier, 40),
+            safe(reply)
+        ),
+        Answer::InOrder(earlier) => say!(
+            "late reply from {from} (it does not say to what; in order, to \"{}\"): {}",
+            preview(earlier, 40),
+            safe(reply)
+        ),
+        Answer::ToThis | Answer::Unasked => say!(
+            "a reply from {from} to no message we are waiting for: {}",
+            safe(reply)
+        ),
+    }
+}
+
+/// What a reply from the server answers.
+#[derive(Debug, PartialEq)]
+enum Answer {
+    /// The message we are waiting for now.
+    ToThis,
+    /// An earlier message, whose wait had run out: the reply quotes it.
+    Late(Vec<u8>),
+    /// Taken as the answer to this earlier message because replies come in order:
+    /// the reply quotes nothing (a lost datagram would make this guess wrong).
+    InOrder(Vec<u8>),
+    /// Nothing we sent (we are not waiting, and nothing was left unanswered).
+    Unasked,
+}
+
+/// Our messages whose wait for a reply ran out, oldest first. A datagram carries no
+/// message number, so a reply is matched by what it quotes (our server's reply ends
+/// with the message it answers) or, failing that, in order: the oldest unanswered
+/// message first (the classic server answers one datagram at a time, in order).
+#[derive(Debug, Default)]
+struct Unanswered {
+    sent: std::collections::VecDeque<Vec<u8>>,
+}
+
+impl Unanswered {
+    /// Only the last few are kept: a reply after that many timeouts is very late.
+    const KEPT: usize = 16;
+
+    fn push(&mut self, datagram: Vec<u8>) {
+        if self.sent.len() == Self::KEPT {
+            self.sent.pop_front();
+        }
+        self.sent.push_back(datagram);
+    }
+
+    /// What `reply` answers, while we wait for the reply to `waiting_for` (`None`:
+    /// not waiting). An earlier message that it answers is taken off the list.
+    fn answer_to(&mut self, reply: &[u8], waiting_for: Option<&[u8]>) -> Answer {
+        let quotes = |sent: &[u8]| !sent.is_empty() && reply.ends_with(sent);
+        if let Some(i) = self.sent.iter().position(|sent| quotes(sent)) {
+            return Answer::Late(self.sent.remove(i).unwrap_or_default());
+        }
+        if waiting_for.is_some_and(quotes) {
+            return Answer::ToThis;
+        }
+        match self.sent.pop_front() {
+            Some(earlier) => Answer::InOrder(earlier),
+            None if waiting_for.is_some() => Answer::ToThis,
+            None => Answer::Unasked,
         }
     }
 }
@@ -576,6 +706,83 @@ mod tests {
         for bad in ["", "  ", "a:b", "\x1b[2J", &"x".repeat(33)] {
             assert!(parse_name(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn a_reply_that_quotes_an_earlier_message_is_late_and_one_that_quotes_this_is_the_answer() {
+        let mut unanswered = Unanswered::default();
+        unanswered.push(b"alice:first".to_vec());
+        let late = b"heard you (127.0.0.1:5000, 11 bytes): alice:first";
+        let this = b"heard you (127.0.0.1:5000, 12 bytes): alice:second";
+        assert_eq!(
+            unanswered.answer_to(late, Some(b"alice:second")),
+            Answer::Late(b"alice:first".to_vec())
+        );
+        assert_eq!(
+            unanswered.answer_to(this, Some(b"alice:second")),
+            Answer::ToThis
+        );
+    }
+
+    #[test]
+    fn the_answer_to_this_message_does_not_use_up_an_earlier_one() {
+        let mut unanswered = Unanswered::default();
+        unanswered.push(b"alice:first".to_vec());
+        let this = b"heard you (127.0.0.1:5000, 12 bytes): alice:second";
+        assert_eq!(
+            unanswered.answer_to(this, Some(b"alice:second")),
+            Answer::ToThis
+        );
+        // The first one's reply, if it ever comes, is still recognised as late.
+        let late = b"heard you (127.0.0.1:5000, 11 bytes): alice:first";
+        assert_eq!(
+            unanswered.answer_to(late, None),
+            Answer::Late(b"alice:first".to_vec())
+        );
+    }
+
+    #[test]
+    fn replies_that_quote_nothing_are_matched_in_order_oldest_first() {
+        // The classic server: a person types each answer; nothing is quoted.
+        let mut unanswered = Unanswered::default();
+        unanswered.push(b"amy:one".to_vec());
+        unanswered.push(b"amy:two".to_vec());
+        assert_eq!(
+            unanswered.answer_to(b"hello", Some(b"amy:three")),
+            Answer::InOrder(b"amy:one".to_vec())
+        );
+        assert_eq!(
+            unanswered.answer_to(b"fine", None),
+            Answer::InOrder(b"amy:two".to_vec())
+        );
+        assert_eq!(
+            unanswered.answer_to(b"bye", Some(b"amy:three")),
+            Answer::ToThis
+        );
+        assert_eq!(unanswered.answer_to(b"what?", None), Answer::Unasked);
+    }
+
+    #[test]
+    fn only_the_last_few_unanswered_messages_are_kept() {
+        let mut unanswered = Unanswered::default();
+        for i in 0..100 {
+            unanswered.push(format!("m{i}").into_bytes());
+        }
+        assert_eq!(unanswered.sent.len(), Unanswered::KEPT);
+        assert_eq!(
+            unanswered.answer_to(b"x", None),
+            Answer::InOrder(format!("m{}", 100 - Unanswered::KEPT).into_bytes())
+        );
+    }
+
+    #[test]
+    fn a_peer_is_remembered_by_the_last_name_it_used() {
+        let mut peers = Peers::default();
+        let a: SocketAddr = "127.0.0.1:1000".parse().expect("a valid address");
+        peers.number_of(a);
+        assert_eq!(peers.name_of(a), None);
+        peers.remember_name(a, "bob");
+        assert_eq!(peers.name_of(a), Some("bob"));
     }
 
     #[test]
