@@ -34,7 +34,10 @@
 //! Surviving a classroom: a whole class connecting in the same second overflows
 //! the usual listen queue, so this server asks for a longer one (`LISTEN_BACKLOG`),
 //! and each client thread gets a small stack (`CLIENT_STACK`). See
-//! `listen_for_a_classroom` in server.rs and the guide's "Surviving a classroom".
+//! `listen_for_a_classroom` in server.rs and the guide's "Surviving a classroom". A
+//! client that sends nothing for `--idle-timeout` seconds (300) is told and closed,
+//! so sockets left open in forgotten windows cannot hold the places of
+//! `--max-clients`.
 //!
 //! The price of threads is shared state. The list of clients online sits behind one
 //! `Mutex`; every thread holds it only to add, remove or copy out the list, and never
