@@ -1,8 +1,10 @@
 //! The chat room's protocol, as pure functions: no socket in sight. Labs 6, 9 and 10
 //! serve the same room, and labs never import each other, so it lives here in the
-//! shared floor. Nicknames (`validate_nick`), chat text (`check_text`), the commands a
-//! client or the administrator types (`parse_command`, `parse_admin`), and the line
-//! framer that cuts a TCP byte stream into lines (`LineFramer`). Read this file first:
+//! shared floor. Nicknames (`validate_nick`, and `NickKey`, which tells when two nicks
+//! would be mistaken for each other), chat text (`check_text`), the commands a client
+//! or the administrator types (`parse_command`, `parse_admin`), the list of members a
+//! welcome or `/list` names (`name_members`, bounded), and the line framer that cuts a
+//! TCP byte stream into lines (`LineFramer`). Read this file first:
 //! lab 6's server (server.rs, console.rs) and client (client.rs) are built on it. Its
 //! unit tests are at the bottom.
 

@@ -127,8 +127,8 @@ pub struct ServerArgs {
 
     /// Seconds a new connection may take, from its connect, to give its nickname. After
     /// that it is told and closed, so a forgotten `nc` window does not hold two threads
-    /// for ever
-    #[arg(long, value_name = "SECS", default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..))]
+    /// for ever (1 to 86400, a day)
+    #[arg(long, value_name = "SECS", default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     nick_timeout: u64,
 }
 
