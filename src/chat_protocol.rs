@@ -1,21 +1,41 @@
 //! The chat room's protocol, as pure functions: no socket in sight. Labs 6, 9 and 10
 //! serve the same room, and labs never import each other, so it lives here in the
-//! shared floor. Nicknames (`validate_nick`), chat text (`check_text`), the commands a
-//! client or the administrator types (`parse_command`, `parse_admin`), and the line
-//! framer that cuts a TCP byte stream into lines (`LineFramer`). Read this file first:
+//! shared floor. Nicknames (`validate_nick`, and `NickKey`, which tells when two nicks
+//! would be mistaken for each other), chat text (`check_text`), the commands a client
+//! or the administrator types (`parse_command`, `parse_admin`), the list of members a
+//! welcome or `/list` names (`name_members`, bounded), and the line framer that cuts a
+//! TCP byte stream into lines (`LineFramer`). Read this file first:
 //! lab 6's server (server.rs, console.rs) and client (client.rs) are built on it. Its
 //! unit tests are at the bottom.
 
 use std::borrow::Cow;
+
+use unicode_normalization::char::is_combining_mark;
+use unicode_normalization::UnicodeNormalization;
+use unicode_security::mixed_script::AugmentedScriptSet;
+use unicode_security::skeleton;
+
+use crate::term::unsafe_to_print;
 
 /// The longest line a client may send, in bytes (without its `\n`).
 pub const MAX_LINE: usize = 4096;
 /// The longest nickname, in characters.
 pub const MAX_NICK: usize = 16;
 
-/// Checks a nickname: 1-16 visible characters, no spaces, no control or invisible
-/// characters, no `<` or `>` (they frame the nick in `<alice> hi`), not starting with
-/// `/` (that is a command). Uniqueness is the room's business, not this function's.
+/// Names a nickname may not look like: they would read like the server speaking.
+const RESERVED: [&str; 5] = ["server", "admin", "administrator", "system", "console"];
+
+/// Checks a nickname: 1-16 visible characters, and nothing that lets it pass for
+/// someone else, or for the server. Refused, each with the reason in a sentence:
+/// spaces, control characters and direction overrides (what the terminal floor
+/// escapes: [`unsafe_to_print`]), invisible or blank characters anywhere, `<` or `>`
+/// (they frame the nick in `<alice> hi`), a first character the server's own lines or
+/// commands start with (`* ! [ /`), fullwidth and other compatibility forms (`ａ` for
+/// `a`), letters of two alphabets mixed (Cyrillic `а` among Latin letters: Unicode
+/// TR39's mixed-script rule; Chinese, Japanese or Korean with Latin letters and digits
+/// is fine, as in `小郭吹雪1234QQ`), and names that look like `server` or `admin`.
+/// Whether the nick looks like a member's who is here is the room's business: it
+/// compares [`NickKey`]s.
 pub fn validate_nick(nick: &str) -> Result<(), String> {
     let count = nick.chars().count();
     if count == 0 {
@@ -29,8 +49,18 @@ pub fn validate_nick(nick: &str) -> Result<(), String> {
     if nick.chars().any(char::is_whitespace) {
         return Err("a nickname cannot contain spaces".to_string());
     }
-    if nick.chars().any(|c| c.is_control() || is_invisible(c)) {
-        return Err("a nickname cannot contain control or invisible characters".to_string());
+    if nick.chars().any(unsafe_to_print) {
+        return Err(
+            "a nickname cannot contain control characters (such as ESC) or direction overrides"
+                .to_string(),
+        );
+    }
+    if let Some(c) = nick.chars().find(|&c| is_invisible(c)) {
+        return Err(format!(
+            "a nickname cannot contain invisible or blank characters (it has U+{:04X}): \
+             nobody could tell it from the same name without them",
+            c as u32
+        ));
     }
     if nick.contains(['<', '>']) {
         return Err(
@@ -40,26 +70,125 @@ pub fn validate_nick(nick: &str) -> Result<(), String> {
     if nick.starts_with('/') {
         return Err("a nickname cannot start with / (that starts a command)".to_string());
     }
-    if ["server", "admin"].contains(&nick.to_lowercase().as_str()) {
-        return Err(format!("\"{nick}\" is reserved"));
+    if let Some(first) = nick.chars().next().filter(|c| matches!(c, '*' | '!' | '[')) {
+        return Err(format!(
+            "a nickname cannot start with {first}: the server's own lines start with *, ! or ["
+        ));
+    }
+    if nick.chars().next().is_some_and(is_combining_mark) {
+        return Err("a nickname cannot start with an accent on its own".to_string());
+    }
+    let plain = |c: char| -> String { std::iter::once(c).nfkc().collect() };
+    if let Some(c) = nick
+        .chars()
+        .find(|&c| plain(c) != std::iter::once(c).nfc().collect::<String>())
+    {
+        let plain = plain(c);
+        return Err(format!(
+            "a nickname cannot use fullwidth or other special forms of letters and digits \
+             (\"{c}\" stands for \"{plain}\"): type them as plain characters"
+        ));
+    }
+    if let Some(scripts) = mixed_scripts(nick) {
+        return Err(format!(
+            "a nickname cannot mix alphabets ({scripts}): mixed letters are how one name \
+             imitates another. Chinese, Japanese or Korean with Latin letters and digits is fine"
+        ));
+    }
+    let key = NickKey::of(nick);
+    if RESERVED
+        .iter()
+        .any(|name| key.looks_like(&NickKey::of(name)))
+    {
+        return Err(format!(
+            "\"{nick}\" is reserved: it would read like the server"
+        ));
     }
     Ok(())
 }
 
-/// Characters that print as nothing, or reorder what follows them: with them, `bob`
-/// and `b\u{200b}ob` would look the same.
+/// Characters that print as nothing, or as blank space, so that `bob` and `b\u{200b}ob`
+/// would look the same: Unicode's default-ignorable code points (zero-width spaces
+/// and joiners, direction marks, variation selectors, tags, the Hangul fillers, ...)
+/// and the blank braille pattern. Spaces are refused on their own.
 fn is_invisible(c: char) -> bool {
-    matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}')
+    matches!(c,
+        '\u{00ad}' | '\u{034f}' | '\u{061c}' | '\u{115f}'..='\u{1160}' | '\u{17b4}'..='\u{17b5}'
+        | '\u{180b}'..='\u{180f}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}'
+        | '\u{2060}'..='\u{206f}' | '\u{2800}' | '\u{3164}' | '\u{fe00}'..='\u{fe0f}'
+        | '\u{feff}' | '\u{ffa0}' | '\u{fff0}'..='\u{fff8}' | '\u{1bca0}'..='\u{1bca3}'
+        | '\u{1d173}'..='\u{1d17a}' | '\u{e0000}'..='\u{e0fff}')
+}
+
+/// `Some("Latin, Cyrillic")` when the nick mixes alphabets in a way TR39's "highly
+/// restrictive" level refuses: its letters do not all belong to one script, and
+/// without its Latin letters they are not all Chinese, Japanese or Korean. Digits and
+/// punctuation (`_`, `1234`) belong to every script.
+fn mixed_scripts(nick: &str) -> Option<String> {
+    let mut all = AugmentedScriptSet::default();
+    let mut without_latin = AugmentedScriptSet::default();
+    for c in nick.chars() {
+        let set = AugmentedScriptSet::for_char(c);
+        all.intersect_with(set);
+        if !set.base.iter().any(|script| script.full_name() == "Latin") {
+            without_latin.intersect_with(set);
+        }
+    }
+    if !all.is_empty() || without_latin.hanb || without_latin.jpan || without_latin.kore {
+        return None;
+    }
+    let mut names: Vec<&str> = Vec::new();
+    for c in nick.chars() {
+        let set = AugmentedScriptSet::for_char(c);
+        if set.is_all() {
+            continue;
+        }
+        if let Some(script) = set.base.iter().next() {
+            if !names.contains(&script.full_name()) {
+                names.push(script.full_name());
+            }
+        }
+    }
+    Some(names.join(" and "))
+}
+
+/// What the room compares nicknames by. Two nicks are the *same name* when they are
+/// equal whatever the case (`alice`, `Alice`): `/msg` and `/kick` find members so.
+/// They *look alike* when they are the same name or have the same skeleton (Unicode
+/// TR39): each character replaced by the one it is confusable with, so `aIice` (a
+/// capital i), `a1ice` and `аlice` (a Cyrillic а) all come out as `alice`. The
+/// skeleton is taken again after lowercasing, so that `AIice` looks like `alice` too.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NickKey {
+    folded: String,
+    skeleton: String,
+}
+
+impl NickKey {
+    pub fn of(nick: &str) -> NickKey {
+        let first: String = skeleton(nick).collect();
+        NickKey {
+            folded: nick.to_lowercase(),
+            skeleton: skeleton(&first.to_lowercase()).collect(),
+        }
+    }
+
+    /// The same name, whatever the case.
+    pub fn same_name(&self, other: &NickKey) -> bool {
+        self.folded == other.folded
+    }
+
+    /// The same name, or one that would be mistaken for it on screen.
+    pub fn looks_like(&self, other: &NickKey) -> bool {
+        self.same_name(other) || self.skeleton == other.skeleton
+    }
 }
 
 /// Chat text as the room will pass it on: a tab becomes a space; control characters
 /// (escape sequences, a bell, a carriage return) and direction overrides are refused,
 /// because `nc` users would get them raw on their terminals.
 pub fn check_text(text: &str) -> Result<Cow<'_, str>, &'static str> {
-    if text.chars().any(|c| {
-        (c.is_control() && c != '\t')
-            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-    }) {
+    if text.chars().any(|c| c != '\t' && unsafe_to_print(c)) {
         return Err("control characters (such as ESC, a bell or a carriage return) are not allowed in messages");
     }
     if text.contains('\t') {
@@ -265,6 +394,46 @@ impl LineFramer {
     }
 }
 
+impl LineFramer {
+    /// The bytes of an unfinished line (no `\n` yet), taken out of the framer. When
+    /// the peer closes, this is its last line: a server that ends with
+    /// `goodbye` and no newline still said goodbye. Empty if nothing is waiting.
+    pub fn take_partial(&mut self) -> Vec<u8> {
+        self.skipping = false;
+        std::mem::take(&mut self.partial)
+    }
+}
+
+/// How many members the welcome and `/list` name at most. In a room of 10,000 the
+/// full list would be a line of 100 KB, sent to every newcomer.
+pub const MAX_NAMED: usize = 50;
+
+/// The members a welcome or `/list` names: `alice, bob, 尹哲`, in alphabetical order
+/// whatever the case; past [`MAX_NAMED`], the first ones and how many more:
+/// `a1, a2, ..., a50 and 9950 more`. So the line stays under 1 KB however full the room.
+pub fn name_members<'a>(nicks: impl IntoIterator<Item = &'a str>) -> String {
+    let mut nicks: Vec<&str> = nicks.into_iter().collect();
+    let total = nicks.len();
+    fn by_name(a: &&str, b: &&str) -> std::cmp::Ordering {
+        let (lower_a, lower_b) = (
+            a.chars().flat_map(char::to_lowercase),
+            b.chars().flat_map(char::to_lowercase),
+        );
+        lower_a.cmp(lower_b).then(a.cmp(b))
+    }
+    if total > MAX_NAMED {
+        // Only the first MAX_NAMED need sorting: select them, then sort those.
+        nicks.select_nth_unstable_by(MAX_NAMED - 1, by_name);
+        nicks.truncate(MAX_NAMED);
+    }
+    nicks.sort_by(by_name);
+    let named = nicks.join(", ");
+    match total - nicks.len() {
+        0 => named,
+        more => format!("{named} and {more} more"),
+    }
+}
+
 /// `<alice> hi` → `("alice", "hi")`: the nick the server stamped on a chat line.
 /// `None` for the server's own lines (`* ...`, `[admin] ...`).
 pub fn split_stamp(line: &[u8]) -> Option<(&[u8], &[u8])> {
@@ -282,7 +451,15 @@ mod tests {
 
     #[test]
     fn ordinary_nicks_are_accepted_including_chinese_ones() {
-        for nick in ["alice", "Bob_2", "尹哲", "a", "sixteen_chars_ok"] {
+        for nick in [
+            "alice",
+            "Bob_2",
+            "尹哲",
+            "a",
+            "sixteen_chars_ok",
+            "bob-2",
+            "x!",
+        ] {
             assert_eq!(validate_nick(nick), Ok(()), "{nick}");
         }
     }
@@ -299,6 +476,93 @@ mod tests {
         assert!(refused("<bob>").contains("< or >"));
         assert!(refused("/quit").contains("start with /"));
         assert!(refused("Server").contains("reserved"));
+    }
+
+    #[test]
+    fn chinese_mixed_with_latin_letters_and_digits_is_fine() {
+        for nick in [
+            "小郭吹雪1234QQ",
+            "尹哲",
+            "QQ小马",
+            "さくらSakura",
+            "김철수kim",
+            "Иван",
+            "Zoë",
+        ] {
+            assert_eq!(validate_nick(nick), Ok(()), "{nick}");
+        }
+    }
+
+    #[test]
+    fn lookalike_tricks_are_refused_each_with_its_reason() {
+        let refused = |nick: &str| validate_nick(nick).expect_err(nick);
+        // Fullwidth letters and other compatibility forms.
+        assert!(
+            refused("ａlice").contains("fullwidth"),
+            "{}",
+            refused("ａlice")
+        );
+        assert!(refused("QQ２").contains("\"２\" stands for \"2\""));
+        assert!(refused("ﬁsh").contains("special forms"));
+        // Two alphabets: a Cyrillic а among Latin letters, Greek with Latin.
+        assert!(
+            refused("аlice").contains("Cyrillic and Latin"),
+            "{}",
+            refused("аlice")
+        );
+        assert!(refused("αlpha").contains("mix alphabets"));
+        // Invisible or blank characters, anywhere.
+        for nick in [
+            "bob\u{200d}",
+            "\u{2060}bob",
+            "b\u{ad}ob",
+            "bob\u{fe0f}",
+            "\u{3164}",
+            "b\u{2800}b",
+        ] {
+            assert!(refused(nick).contains("invisible or blank"), "{nick:?}");
+        }
+        // Lines that read like the server's own.
+        for nick in ["*", "*bob", "!alert", "[admin]", "[private]"] {
+            assert!(refused(nick).contains("the server's own lines"), "{nick:?}");
+        }
+        for nick in ["server", "SERVER", "Admin", "adrnin", "system", "console"] {
+            assert!(refused(nick).contains("reserved"), "{nick:?}");
+        }
+        assert!(refused("\u{301}x").contains("accent"));
+        // Direction overrides and control characters: what term::safe escapes.
+        assert!(refused("a\u{202e}b").contains("control"));
+        assert!(refused("a\u{9b}b").contains("control"));
+    }
+
+    #[test]
+    fn every_character_the_terminal_escapes_is_refused_in_a_nick() {
+        for code in (0..0x80u32)
+            .chain(0x80..0xa0)
+            .chain(0x202a..=0x202e)
+            .chain(0x2066..=0x2069)
+        {
+            let c = char::from_u32(code).expect("a valid char");
+            if crate::term::unsafe_to_print(c) {
+                assert!(validate_nick(&format!("a{c}b")).is_err(), "U+{code:04X}");
+            }
+        }
+    }
+
+    #[test]
+    fn nicks_that_look_alike_have_the_same_key() {
+        let key = NickKey::of;
+        assert!(key("alice").same_name(&key("ALICE")));
+        for lookalike in ["aIice", "AIice", "a1ice", "аlice", "ａlice", "ALICE"] {
+            assert!(key(lookalike).looks_like(&key("alice")), "{lookalike}");
+        }
+        assert!(key("rnary").looks_like(&key("mary")));
+        assert!(key("b0b").looks_like(&key("bob")));
+        assert!(!key("aIice").same_name(&key("alice")));
+        for different in ["bob", "alicia", "alice2", "尹哲"] {
+            assert!(!key(different).looks_like(&key("alice")), "{different}");
+        }
+        assert!(!key("尹哲").looks_like(&key("小郭吹雪1234QQ")));
     }
 
     #[test]
@@ -459,6 +723,41 @@ mod tests {
             assert!(framer.partial.len() <= MAX_LINE + 1);
         }
         assert_eq!(out, vec![Framed::TooLong]);
+    }
+
+    #[test]
+    fn a_small_room_is_named_in_full_and_in_alphabetical_order() {
+        assert_eq!(
+            name_members(["bob", "Alice", "尹哲", "carol"]),
+            "Alice, bob, carol, 尹哲"
+        );
+        assert_eq!(name_members([]), "");
+    }
+
+    #[test]
+    fn a_crowd_is_named_up_to_the_limit_and_the_rest_counted() {
+        let nicks: Vec<String> = (0..10_000).rev().map(|i| format!("user{i:05}")).collect();
+        let line = name_members(nicks.iter().map(String::as_str));
+        assert!(line.starts_with("user00000, user00001, "), "{line}");
+        assert!(
+            line.ends_with(&format!("user{:05} and 9950 more", MAX_NAMED - 1)),
+            "{line}"
+        );
+        assert_eq!(line.matches(", ").count(), MAX_NAMED - 1);
+        assert!(line.len() < 1024, "{} bytes", line.len());
+        // At exactly the limit, everyone is named.
+        let fifty: Vec<String> = (0..MAX_NAMED).map(|i| format!("n{i:02}")).collect();
+        assert!(!name_members(fifty.iter().map(String::as_str)).contains("more"));
+    }
+
+    #[test]
+    fn the_partial_line_is_handed_over_when_the_peer_closes() {
+        let mut framer = LineFramer::new(64);
+        let mut out = Vec::new();
+        framer.push(b"one\ngoodbye, no newline", &mut out);
+        assert_eq!(out, vec![line("one")]);
+        assert_eq!(framer.take_partial(), b"goodbye, no newline");
+        assert!(framer.take_partial().is_empty());
     }
 
     #[test]

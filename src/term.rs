@@ -133,17 +133,13 @@ fn push_safe_char(shown: &mut String, c: char) {
         '\t' => shown.push_str("\\t"),
         '\x1b' => shown.push_str("\\e"),
         '\\' => shown.push_str("\\\\"),
-        c if c.is_control() => {
+        c if unsafe_to_print(c) => {
             let code = c as u32;
             if code < 0x80 {
                 shown.push_str(&format!("\\x{code:02x}"));
             } else {
                 shown.push_str(&format!("\\u{{{code:x}}}"));
             }
-        }
-        // Bidirectional overrides and isolates reorder what is printed after them.
-        '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => {
-            shown.push_str(&format!("\\u{{{:x}}}", c as u32));
         }
         c => shown.push(c),
     }
@@ -256,6 +252,14 @@ fn line_break_words(line: &str) -> Box<dyn Iterator<Item = textwrap::core::Word<
         Some(textwrap::core::Word::from(piece))
     });
     Box::new(pieces)
+}
+
+/// The one definition of a character that must not reach a terminal raw: control
+/// characters (C0 such as ESC, BEL, CR; DEL; C1) and the bidirectional overrides and
+/// isolates, which reorder what is printed after them. [`safe`] escapes them, and the
+/// chat room refuses them in nicknames and messages (`src/chat_protocol.rs`).
+pub fn unsafe_to_print(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 /// The colours peers are told apart by, in the order they are handed out.

@@ -458,3 +458,179 @@ fn a_connection_that_never_gives_a_nickname_is_told_and_closed_but_a_named_one_m
     other.send("hello quiet");
     named.lines_until("<other> hello quiet");
 }
+
+#[test]
+fn nicknames_that_would_pass_for_a_member_or_the_server_are_refused_with_the_reason() {
+    let (_server, port) = Lab::server("6", &[]);
+    let mut alice = Peer::join(port, "alice");
+
+    let mut newcomer = Peer::connect(port);
+    newcomer.wait_line("Choose a nickname");
+    // A capital i for the l, fullwidth letters, a Cyrillic а: alice to the eye.
+    newcomer.send("aIice");
+    let told = newcomer.wait_line("! nickname");
+    assert_eq!(
+        told,
+        "! nickname \"aIice\" looks too much like \"alice\", who is here. Choose another:"
+    );
+    newcomer.send("ａlice");
+    newcomer.wait_line("fullwidth or other special forms");
+    newcomer.send("аlice");
+    newcomer.wait_line("cannot mix alphabets (Cyrillic and Latin)");
+    newcomer.send("[admin]");
+    newcomer.wait_line("the server's own lines start with");
+    newcomer.send("Server");
+    newcomer.wait_line("reserved");
+    newcomer.send_bytes("bob\u{200b}\n".as_bytes());
+    newcomer.wait_line("invisible or blank characters (it has U+200B)");
+    // Chinese with Latin letters and digits is a fine nickname.
+    newcomer.send("小郭吹雪1234QQ");
+    newcomer.wait_line("* welcome, 小郭吹雪1234QQ! Online (2): alice, 小郭吹雪1234QQ");
+    alice.wait_line("* 小郭吹雪1234QQ joined (2 online)");
+
+    // Nor can a member rename itself into a lookalike.
+    newcomer.send("/nick AIice");
+    newcomer.wait_line(
+        "! nickname \"AIice\" looks too much like \"alice\", who is here; you are still 小郭吹雪1234QQ",
+    );
+    // alice may change her own case: that is still her.
+    alice.send("/nick Alice");
+    alice.wait_line("* you are now Alice");
+}
+
+#[test]
+fn error_replies_escape_what_the_peer_sent() {
+    let (_server, port) = Lab::server("6", &[]);
+    let mut mallory = Peer::join(port, "mallory");
+    let mut raw = |bytes: &[u8], needle: &str| {
+        mallory.send_bytes(bytes);
+        let line = mallory.wait_line(needle);
+        assert!(!line.contains('\x1b') && !line.contains('\x07'), "{line:?}");
+        line
+    };
+    let line = raw(b"/msg \x1b[2Jbob hi\n", "! nobody called");
+    assert!(line.contains("\"\\e[2Jbob\""), "{line:?}");
+    let line = raw(b"/\x1b]0;pwned\x07 now\n", "! unknown command");
+    assert!(line.contains("/\\e]0;pwned\\x07;"), "{line:?}");
+}
+
+#[test]
+fn the_nickname_deadline_runs_from_connect_and_a_trickling_peer_cannot_extend_it() {
+    let (mut server, port) = Lab::server("6", &["--nick-timeout", "2"]);
+    let mut stream = common::connect(port);
+    stream
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .expect("a read timeout can be set");
+    // One byte of a nickname every 200 ms or so, never a newline.
+    let started = Instant::now();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 1024];
+    loop {
+        assert!(
+            started.elapsed() < PATIENCE,
+            "still open after {PATIENCE:?}: {:?}",
+            String::from_utf8_lossy(&got)
+        );
+        let _ = stream.write_all(b"a");
+        match std::io::Read::read(&mut stream, &mut buf) {
+            Ok(0) => break,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(err) if matches!(err.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+            Err(_) => break, // reset: we wrote after the server closed
+        }
+    }
+    let got = String::from_utf8_lossy(&got);
+    assert!(got.contains("! no nickname after 2 s; closing"), "{got:?}");
+    server.wait_for("gave no nickname in 2 s");
+}
+
+#[test]
+fn connections_still_choosing_a_nickname_do_not_count_toward_max() {
+    let (mut server, port) = Lab::server("6", &["--max", "1"]);
+    // Connected, no nickname yet: it does not fill the room...
+    let mut undecided = Peer::connect(port);
+    undecided.wait_line("Choose a nickname");
+    // ...so a student who does give one gets in.
+    let _alice = Peer::join(port, "alice");
+    // Now the room is full: a newcomer is turned away at once, and the undecided
+    // connection is told when it finally picks a nickname.
+    let mut late = Peer::connect(port);
+    assert_eq!(
+        late.lines_until_closed(),
+        vec!["! the room is full (1 at most); try again later"]
+    );
+    undecided.send("bob");
+    assert_eq!(
+        undecided.lines_until_closed(),
+        vec!["! the room is full (1 at most); try again later"]
+    );
+    server.wait_for("the room filled up (max 1) while it chose a nickname");
+}
+
+#[test]
+fn a_crowd_is_named_fifty_at_a_time_in_the_welcome_and_the_list() {
+    let (_server, port) = Lab::server("6", &["--quiet"]);
+    let crowd: Vec<Peer> = (0..54)
+        .map(|i| Peer::join(port, &format!("m{i:02}")))
+        .collect();
+    let mut last = Peer::connect(port);
+    last.wait_line("Choose a nickname");
+    last.send("zz");
+    let welcome = last.wait_line("* welcome, zz!");
+    assert!(
+        welcome.starts_with("* welcome, zz! Online (55): m00, m01, "),
+        "{welcome}"
+    );
+    assert!(
+        welcome.contains(", m49 and 5 more. /help lists the commands"),
+        "{welcome}"
+    );
+    last.send("/list");
+    let list = last.wait_line("* online");
+    assert!(list.starts_with("* online (55): m00, "), "{list}");
+    assert!(list.ends_with(", m49 and 5 more"), "{list}");
+    drop(crowd);
+}
+
+/// A fake chat server for one `lab 6 client`: accepts it and reads its nickname line.
+fn fake_server_with_client(nick: &str) -> (Lab, TcpStream) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let port = listener.local_addr().expect("bound").port().to_string();
+    let client = Lab::start(&["6", "client", "--port", &port, "--name", nick]);
+    let (mut conn, _) = listener.accept().expect("the client connects");
+    conn.set_read_timeout(Some(PATIENCE))
+        .expect("a read timeout can be set");
+    let mut name = vec![0u8; nick.len() + 1];
+    std::io::Read::read_exact(&mut conn, &mut name).expect("the client sends its name");
+    assert_eq!(name, format!("{nick}\n").as_bytes());
+    (client, conn)
+}
+
+#[test]
+fn the_client_shows_a_last_line_without_newline_when_the_server_closes() {
+    let (mut client, mut conn) = fake_server_with_client("ann");
+    conn.write_all(b"* hello ann\n! closing now, and no newline")
+        .expect("the client reads");
+    drop(conn);
+    client.wait_for("* hello ann");
+    client.wait_for("! closing now, and no newline");
+    client.wait_for_err("closed the connection after: ! closing now, and no newline");
+    assert_eq!(client.wait_exit().code(), Some(1));
+}
+
+#[test]
+fn the_client_sends_each_line_with_its_newline_in_one_send() {
+    let (mut client, mut conn) = fake_server_with_client("ann");
+    for line in ["hello there", "尹哲 says hi"] {
+        client.send_line(line);
+        // One send() of `line\n`: the first recv() holds the whole line. (Two sends,
+        // the text and then `\n`, arrive as two recv()s on loopback.)
+        let mut buf = [0u8; 256];
+        let n = std::io::Read::read(&mut conn, &mut buf).expect("the client sends");
+        assert_eq!(
+            String::from_utf8_lossy(&buf[..n]),
+            format!("{line}\n"),
+            "one recv() should hold the whole line"
+        );
+    }
+}

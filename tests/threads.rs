@@ -228,3 +228,99 @@ fn invalid_utf8_a_huge_line_and_a_silent_client_never_block_the_others() {
     let reply = read_until_contains(&mut newcomer, "still alive?");
     assert!(reply.contains(&format!("reply to {me}")), "{reply:?}");
 }
+
+#[test]
+fn a_silent_client_is_told_and_closed_after_the_idle_timeout() {
+    let (mut server, port) = Lab::server("4", &["--idle-timeout", "1"]);
+    let (mut silent, silent_addr) = join(port);
+    let told = read_until_contains(&mut silent, "you sent nothing for 1 s");
+    assert!(told.contains("closes this connection"), "{told:?}");
+    let mut rest = [0u8; 64];
+    assert_eq!(
+        std::io::Read::read(&mut silent, &mut rest).expect("an orderly close"),
+        0,
+        "the connection is closed after the notice"
+    );
+    server.wait_for(&format!(
+        "[idle] {silent_addr} sent nothing for 1 s (--idle-timeout); told and closed"
+    ));
+
+    // lab 4 client says why the connection ended: not a stopped server.
+    let mut client = Lab::start(&["4", "client", "--port", &port.to_string()]);
+    client.wait_for("you sent nothing for 1 s");
+    let error = client.wait_for_err("error: ");
+    assert!(error.contains("sent nothing for too long"), "{error:?}");
+    assert_eq!(client.wait_exit().code(), Some(1));
+}
+
+/// A stand-in for the classic Python server: its welcome and its replies have no
+/// newline. Serves `clients` connections, each in a thread, then stops accepting.
+fn classic_server_without_newlines(clients: usize) -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let port = listener.local_addr().expect("bound").port();
+    std::thread::spawn(move || {
+        for _ in 0..clients {
+            let Ok((mut conn, _)) = listener.accept() else {
+                return;
+            };
+            std::thread::spawn(move || {
+                let _ = conn.write_all("开始与 Dasi 聊天吧！".as_bytes());
+                let mut buf = [0u8; 2048];
+                while let Ok(n) = std::io::Read::read(&mut conn, &mut buf) {
+                    if n == 0 || conn.write_all(b"Dasi: got it").is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+#[test]
+fn a_swarm_reads_a_welcome_without_newline_by_time_says_so_and_still_talks() {
+    let port = classic_server_without_newlines(3).to_string();
+    lab_cmd(&["4", "swarm", "-n", "3", "--messages", "2", "--port", &port])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "the server's welcome ends without a newline",
+        ))
+        .stdout(predicate::str::contains(
+            "welcome (no newline), 2/2 replies, said exit",
+        ))
+        .stdout(predicate::str::contains(
+            "3 connected, 3 welcomes, 6/6 replies; 1 said exit, 1 closed, 1 reset; \
+             3 welcome(s) without a newline",
+        ));
+}
+
+#[test]
+fn a_swarm_never_counts_a_welcome_or_an_exit_that_did_not_happen() {
+    // A "server" that accepts and closes at once: no welcome, no replies.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let port = listener.local_addr().expect("bound").port().to_string();
+    std::thread::spawn(move || {
+        for _ in 0..3 {
+            if listener.accept().is_err() {
+                return;
+            }
+        }
+    });
+    lab_cmd(&["4", "swarm", "-n", "3", "--port", &port])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "0 of 3 clients read a welcome; now they talk all the same",
+        ))
+        .stdout(predicate::str::contains(
+            "no welcome, 0/3 replies, closed after the problem; problem: the server closed \
+             the connection before any welcome (it was to say exit)",
+        ))
+        .stdout(predicate::str::contains(
+            "3 connected, 0 welcomes, 0/9 replies; 0 said exit, 0 closed, 0 reset",
+        ))
+        .stderr(predicate::str::contains(
+            "3 of 3 swarm clients had a problem",
+        ));
+}

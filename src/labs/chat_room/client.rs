@@ -1,8 +1,9 @@
 //! The client: full duplex, one thread prints what the server sends while the main
-//! thread reads the keyboard. Read it last; it uses only protocol.rs (the line framer
-//! and the nick stamp), and `nc` is a client just as good.
+//! thread reads the keyboard. Read it last; it uses only src/chat_protocol.rs (the
+//! line framer and the nick stamp), and `nc` is a client just as good.
 
-use std::collections::HashMap;
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -23,12 +24,12 @@ pub(super) fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
     // socket() + connect(), to each address --host stands for until one answers
     // (Python: socket.create_connection((host, port))).
     let (stream, server) = args.endpoint.connect_tcp(lab)?;
-    let mut sending = &stream;
+    let sending = &stream;
 
     // The nickname goes first. If the server refuses it, it says why, and the next
     // line typed is the next try: the server keeps that state, the client just sends.
     if let Some(name) = &args.name {
-        writeln!(sending, "{name}").map_err(|err| connection_broke(server, &err))?;
+        send_line(sending, name).map_err(|err| connection_broke(server, &err))?;
     }
 
     // Full duplex: a reader thread prints what arrives while this thread waits for the
@@ -58,7 +59,7 @@ pub(super) fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
             // From now on, the server closing the connection is what we asked for.
             leaving.store(true, Ordering::SeqCst);
         }
-        if let Err(err) = writeln!(sending, "{line}") {
+        if let Err(err) = send_line(sending, &line) {
             if quitting {
                 break;
             }
@@ -76,6 +77,13 @@ pub(super) fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
     }
     let _ = stream.shutdown(Shutdown::Both);
     Ok(())
+}
+
+/// Sends one line with ONE send(): the text and its `\n` together. (`writeln!` on a
+/// socket would make two send() calls, the text and then the newline, and the server
+/// could receive them in two recv()s, or after a delay: lab 7 shows why that matters.)
+fn send_line(mut stream: &TcpStream, line: &str) -> io::Result<()> {
+    stream.write_all(format!("{line}\n").as_bytes())
 }
 
 fn connection_broke(server: SocketAddr, err: &io::Error) -> anyhow::Error {
@@ -107,7 +115,17 @@ fn show_incoming(
     let mut last_word = None;
     let why = loop {
         match stream.read(&mut buf) {
-            Ok(0) => break None,
+            Ok(0) => {
+                // The server closed. A last line without its `\n` is still a line it
+                // sent: show it rather than lose it.
+                let partial = framer.take_partial();
+                if !partial.is_empty() {
+                    say!("{}", show_line(&partial, &mut colors));
+                    let explains = partial.starts_with(b"[admin] ") || partial.starts_with(b"! ");
+                    last_word = explains.then(|| safe(&partial));
+                }
+                break None;
+            }
             Ok(n) => {
                 framer.push(&buf[..n], &mut lines);
                 for framed in lines.drain(..) {
@@ -155,16 +173,53 @@ fn show_line(line: &[u8], colors: &mut NickColors) -> String {
     }
 }
 
-/// A colour per nick, handed out in the order nicks first appear.
+/// How many nicks the client remembers a colour for.
+const REMEMBERED_NICKS: usize = 64;
+
+/// A colour per nick, handed out in the order nicks appear, remembered for the
+/// [`REMEMBERED_NICKS`] most recently seen. Bounded on purpose: a member who renames
+/// in a loop (`/nick a1`, `/nick a2`, ...) shows us millions of nicks, and a map
+/// that kept them all would grow every client's memory without end. So the table
+/// keeps a hash of each nick (not the nick) and forgets the one seen longest ago.
+/// Yours is the first nick painted, and keeps the first colour.
 #[derive(Default)]
 struct NickColors {
-    seen: HashMap<Vec<u8>, usize>,
+    /// (hash of the nick, its colour number, when it was last seen), at most
+    /// REMEMBERED_NICKS of them.
+    seen: Vec<(u64, usize, u64)>,
+    /// The colour number the next new nick gets.
+    next: usize,
+    /// Counts paint() calls: the "when" of `seen`.
+    clock: u64,
 }
 
 impl NickColors {
     fn paint(&mut self, nick: &[u8]) -> ColoredString {
-        let next = self.seen.len();
-        let n = *self.seen.entry(nick.to_vec()).or_insert(next);
+        self.clock += 1;
+        let hash = {
+            let mut hasher = DefaultHasher::new();
+            nick.hash(&mut hasher);
+            hasher.finish()
+        };
+        let n = match self.seen.iter_mut().find(|(h, _, _)| *h == hash) {
+            Some((_, n, last)) => {
+                *last = self.clock;
+                *n
+            }
+            None => {
+                // The nth nick gets the nth colour (the palette cycles).
+                let n = self.next;
+                self.next = self.next.wrapping_add(1);
+                if self.seen.len() == REMEMBERED_NICKS {
+                    // Forget the nick seen longest ago (never yours: index 0 stays).
+                    if let Some(oldest) = (1..self.seen.len()).min_by_key(|&i| self.seen[i].2) {
+                        self.seen.swap_remove(oldest);
+                    }
+                }
+                self.seen.push((hash, n, self.clock));
+                n
+            }
+        };
         paint(&format!("<{}>", safe(nick)), n)
     }
 }
@@ -204,13 +259,43 @@ mod tests {
         assert!(!show_line(b"<e\x1bve> \x1b[31mred", &mut colors).contains("\x1b[31mred"));
     }
 
+    /// The colour number `nick` has now, if the table remembers it.
+    fn colour_of(colors: &NickColors, nick: &[u8]) -> Option<usize> {
+        let mut hasher = DefaultHasher::new();
+        nick.hash(&mut hasher);
+        let hash = hasher.finish();
+        colors
+            .seen
+            .iter()
+            .find(|(h, _, _)| *h == hash)
+            .map(|(_, n, _)| *n)
+    }
+
     #[test]
     fn each_nick_keeps_its_colour() {
         let mut colors = NickColors::default();
         colors.paint(b"alice");
         colors.paint(b"bob");
         colors.paint(b"alice");
-        assert_eq!(colors.seen[&b"alice".to_vec()], 0);
-        assert_eq!(colors.seen[&b"bob".to_vec()], 1);
+        assert_eq!(colour_of(&colors, b"alice"), Some(0));
+        assert_eq!(colour_of(&colors, b"bob"), Some(1));
+    }
+
+    #[test]
+    fn a_hundred_thousand_renames_leave_the_colour_table_as_small_as_ever() {
+        let mut colors = NickColors::default();
+        colors.paint(b"me");
+        colors.paint(b"friend");
+        for i in 0..100_000u32 {
+            // A renaming loop: every line a new nick, as long as nicks may be.
+            colors.paint(format!("renamer{i:09}").as_bytes());
+            if i % 10 == 0 {
+                colors.paint(b"friend"); // a member who keeps talking
+            }
+            assert!(colors.seen.len() <= REMEMBERED_NICKS);
+        }
+        // Yours keeps the first colour; someone who talks keeps theirs.
+        assert_eq!(colour_of(&colors, b"me"), Some(0));
+        assert_eq!(colour_of(&colors, b"friend"), Some(1));
     }
 }

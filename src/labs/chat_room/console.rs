@@ -1,11 +1,11 @@
 //! The administrator's console: the server's own terminal, read by a thread of its
 //! own. A plain line is an announcement; /kick, /max, /list and /shutdown act on the
-//! room. Read it after server.rs (shutting down itself is `server::shut_down`).
+//! room. Read it after server.rs. It uses only the room (room.rs), shutting down
+//! included (`room::shut_down`), as the server's threads do.
 
 use std::net::SocketAddr;
 
-use super::room::{Gone, Shared};
-use super::server::shut_down;
+use super::room::{shut_down, Gone, Shared};
 use crate::chat_protocol::{check_text, parse_admin, AdminCommand};
 use crate::term::{safe_str, say, Lines};
 
@@ -29,21 +29,22 @@ pub(super) fn administer(shared: &Shared) {
             AdminCommand::Max(max) => {
                 let here = shared.with_room(|room, _| {
                     room.max = max;
-                    room.members.len()
+                    room.online()
                 });
                 match max {
                     Some(max) => say!(
-                        "max set to {max}: newcomers are turned away while {max} are connected \
-                         (now {here}; nobody is sent away)"
+                        "max set to {max}: newcomers are turned away while {max} are in the room \
+                         (now {here}; nobody is sent away; connections still choosing a \
+                         nickname do not count)"
                     ),
-                    None => say!("max off: no cap on the room (now {here} connected)"),
+                    None => say!("max off: no cap on the room (now {here} in the room)"),
                 }
             }
             AdminCommand::ShowMax => {
-                let (max, here) = shared.with_room(|room, _| (room.max, room.members.len()));
+                let (max, here) = shared.with_room(|room, _| (room.max, room.online()));
                 match max {
-                    Some(max) => say!("max {max} ({here} connected now)"),
-                    None => say!("no max ({here} connected now); /max N sets one"),
+                    Some(max) => say!("max {max} ({here} in the room now)"),
+                    None => say!("no max ({here} in the room now); /max N sets one"),
                 }
             }
             AdminCommand::List => list_for_admin(shared),
@@ -72,7 +73,7 @@ pub(super) fn administer(shared: &Shared) {
 const ADMIN_HELP: &str = "administrator commands:
   text                 announce text to everyone, as [admin] text
   /kick NICK [reason]  tell NICK why, close its connection, tell the others
-  /max N               turn newcomers away while N clients are connected (/max off: no cap)
+  /max N               turn newcomers away while N have joined (/max off: no cap)
   /max                 show the cap
   /list                who is connected, with address:port
   /shutdown            tell everyone, close every connection, exit (Ctrl-C does the same)

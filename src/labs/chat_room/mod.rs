@@ -65,9 +65,15 @@
 //!
 //! Stopping: `/shutdown` on the console (or Ctrl-C, or SIGTERM) tells every client,
 //! lets the writers send what is queued (at most 2 s), closes every socket, and then
-//! has to stop the main thread, which is blocked in accept(). std cannot cancel a
-//! blocking call from another thread, so the server connects to itself once: accept()
-//! returns, the loop sees the room is closing, and `run` returns (exit code 0).
+//! has to stop the main thread, which waits for newcomers in accept(). std cannot
+//! cancel a blocking call from another thread, so the listener is non-blocking and
+//! the accept loop looks every 50 ms whether the room has closed; then `run` returns
+//! (exit code 0). Lab 4 stops the same way; `accept_clients` in server.rs says why.
+//!
+//! Nicknames cannot impersonate: besides control and invisible characters, the rules
+//! in src/chat_protocol.rs refuse fullwidth forms, mixed alphabets and names that
+//! read like the server, and the room refuses a name whose Unicode "skeleton" (TR39)
+//! is a member's: `aIice` (capital i) while `alice` is here.
 //!
 //! Where to read what, in this order:
 //! - `src/chat_protocol.rs` (in the shared floor, because labs 9 and 10 serve the same
@@ -103,8 +109,9 @@ pub struct ServerArgs {
     #[command(flatten)]
     endpoint: Endpoint,
 
-    /// The most clients in the room at once; newcomers over the cap are told the room
-    /// is full. Change it while the server runs with /max N (no cap by default)
+    /// The most members in the room at once; newcomers over the cap are told the room
+    /// is full (connections still choosing a nickname do not count). Change it while
+    /// the server runs with /max N (no cap by default)
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     max: Option<u32>,
 
@@ -118,9 +125,10 @@ pub struct ServerArgs {
     #[arg(long)]
     quiet: bool,
 
-    /// Seconds a new connection may take to give its nickname. After that it is told
-    /// and closed, so a forgotten `nc` window does not hold two threads for ever
-    #[arg(long, value_name = "SECS", default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..))]
+    /// Seconds a new connection may take, from its connect, to give its nickname. After
+    /// that it is told and closed, so a forgotten `nc` window does not hold two threads
+    /// for ever (1 to 86400, a day)
+    #[arg(long, value_name = "SECS", default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     nick_timeout: u64,
 }
 

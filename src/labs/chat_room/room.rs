@@ -1,27 +1,34 @@
 //! The room: who is here, their nicknames and outboxes, behind one `Mutex`. Read it
-//! after protocol.rs. `Room` is the state and its quick, never-blocking changes
-//! (`broadcast` offers a line to every outbox with `try_send`); `Shared` is what every
-//! thread of the server holds: the room's lock, and `with_room`, which prints the log
-//! only after the lock is released.
+//! after src/chat_protocol.rs. `Room` is the state and its quick, never-blocking
+//! changes (`broadcast` offers a line to every outbox with `try_send`); `Shared` is
+//! what every thread of the server holds: the room's lock, and `with_room`, which
+//! prints the log only after the lock is released; `shut_down` closes the room. The
+//! server (server.rs) and the administrator's console (console.rs) both act on the
+//! room through these; neither needs the other.
 
 use std::collections::HashMap;
 use std::net::{Shutdown, SocketAddr, TcpStream};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{SyncSender, TrySendError};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
+use crate::chat_protocol::{name_members, NickKey};
 use crate::term::say;
 
 /// A client whose outbox is full while its writer has waited this long inside one
 /// send() is not reading: it is dropped.
 const STUCK: Duration = Duration::from_millis(500);
+/// How long /shutdown waits for the writers to send their goodbyes.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 
 /// One connected client, as the room knows it.
 pub(super) struct Member {
     /// `None` while the client is still choosing a nickname: it gets no chat yet.
     pub(super) nick: Option<String>,
+    /// What the nick is compared by (case, lookalike letters); set with the nick.
+    pub(super) key: Option<NickKey>,
     pub(super) peer: SocketAddr,
     /// The client's bounded queue of lines to send; its writer thread empties it.
     /// Dropping the last sender tells the writer to send what is left and close.
@@ -38,6 +45,12 @@ pub(super) struct Member {
 }
 
 impl Member {
+    /// The member's nickname from now on.
+    pub(super) fn set_nick(&mut self, nick: &str) {
+        self.nick = Some(nick.to_string());
+        self.key = Some(NickKey::of(nick));
+    }
+
     /// `alice 127.0.0.1:51234`, or just the address before a nick was chosen.
     fn who(&self) -> String {
         match &self.nick {
@@ -59,6 +72,8 @@ pub(super) enum Gone {
     Kicked(Option<String>),
     /// It stopped reading: its outbox filled up, or a write waited too long.
     NotReading(String),
+    /// The room filled up (`--max`, `/max`) while it was choosing a nickname.
+    Full(usize),
 }
 
 /// Who is here. Every method is quick and never blocks: `try_send` on the outboxes,
@@ -123,23 +138,39 @@ impl Room {
             .filter_map(|(id, m)| m.nick.as_deref().map(|nick| (id, m, nick)))
     }
 
+    /// The members who have a nickname: the room proper. Connections still choosing
+    /// a nickname are not counted, here or against `--max`: their deadline
+    /// (`--nick-timeout`) bounds them, so they cannot fill the room.
     pub(super) fn online(&self) -> usize {
         self.joined().count()
     }
 
     /// The id of the member called `nick`, in any case (nicks are unique that way).
     pub(super) fn find(&self, nick: &str) -> Option<u64> {
-        let wanted = nick.to_lowercase();
-        self.joined()
-            .find(|(_, _, n)| n.to_lowercase() == wanted)
-            .map(|(id, _, _)| *id)
+        let wanted = NickKey::of(nick);
+        self.members
+            .iter()
+            .find(|(_, m)| m.key.as_ref().is_some_and(|key| key.same_name(&wanted)))
+            .map(|(id, _)| *id)
     }
 
-    /// `alice, bob, carol`, sorted.
+    /// A member other than `except` whose nick looks like `nick` (the same letters in
+    /// another case, or confusable ones: `aIice` for `alice`): its id and nick.
+    pub(super) fn lookalike(&self, nick: &str, except: u64) -> Option<(u64, &str)> {
+        let wanted = NickKey::of(nick);
+        self.members
+            .iter()
+            .find_map(|(id, m)| match (&m.key, &m.nick) {
+                (Some(key), Some(nick)) if *id != except && key.looks_like(&wanted) => {
+                    Some((*id, nick.as_str()))
+                }
+                _ => None,
+            })
+    }
+
+    /// `alice, bob, carol`, sorted; in a crowd, the first 50 and how many more.
     pub(super) fn nick_list(&self) -> String {
-        let mut nicks: Vec<&str> = self.joined().map(|(_, _, n)| n).collect();
-        nicks.sort_by_key(|n| n.to_lowercase());
-        nicks.join(", ")
+        name_members(self.joined().map(|(_, _, n)| n))
     }
 
     /// Queues `line` (a `\n` is added) for one member.
@@ -223,6 +254,10 @@ impl Room {
                 format!("[dropped] {who}: {why}"),
                 "was dropped: not reading",
             ),
+            Gone::Full(max) => (
+                format!("[full] {who} turned away: the room filled up (max {max}) while it chose a nickname"),
+                "left",
+            ),
         };
         log.push(format!("{log_line} ({online} online)"));
         let nick = member.nick?;
@@ -250,8 +285,8 @@ pub(super) struct Shared {
     pub(super) quiet: bool,
     /// `--nick-timeout`: how long a newcomer may take to choose a nickname.
     pub(super) nick_timeout: Duration,
-    /// Where to connect to wake our own accept() at shutdown.
-    pub(super) wake: SocketAddr,
+    /// Set when `shut_down` has finished: the accept loop sees it and returns.
+    pub(super) closed: AtomicBool,
     pub(super) started: Instant,
 }
 
@@ -331,4 +366,53 @@ impl Shared {
     pub(super) fn closing(&self) -> bool {
         self.lock().closing
     }
+
+    /// True once `shut_down` is done: every client told and closed.
+    pub(super) fn closed(&self) -> bool {
+        self.closed.load(Ordering::SeqCst)
+    }
+}
+
+/// /shutdown, Ctrl-C, SIGTERM: tell everyone, let the writers send it, and close every
+/// connection. Then `closed` is set, and the accept loop (which looks at it between
+/// accept() calls) returns, so the process exits 0.
+pub(super) fn shut_down(shared: &Shared) {
+    let members = {
+        let mut room = shared.lock();
+        if room.closing {
+            return;
+        }
+        room.closing = true;
+        std::mem::take(&mut room.members)
+    };
+    say!(
+        "[shutdown] telling everyone ({} connected) and closing every connection",
+        members.len()
+    );
+    let goodbye: Arc<str> = "[admin] the server is shutting down. Goodbye!\n".into();
+    let mut closing = Vec::new();
+    for member in members.into_values() {
+        let Member {
+            outbox,
+            stream,
+            writer,
+            ..
+        } = member;
+        if outbox.try_send(Arc::clone(&goodbye)).is_err() {
+            // No room for the goodbye: this one was not reading anyway.
+            let _ = stream.shutdown(Shutdown::Both);
+        }
+        // Dropping the outbox: its writer sends what is queued, then closes.
+        drop(outbox);
+        closing.push((writer, stream));
+    }
+    let deadline = Instant::now() + SHUTDOWN_GRACE;
+    while Instant::now() < deadline && closing.iter().any(|(writer, _)| !writer.is_finished()) {
+        thread::sleep(Duration::from_millis(10));
+    }
+    // Writers still stuck in write() after the grace period: cut them off.
+    for (_, stream) in &closing {
+        let _ = stream.shutdown(Shutdown::Both);
+    }
+    shared.closed.store(true, Ordering::SeqCst);
 }

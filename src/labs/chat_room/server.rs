@@ -5,8 +5,8 @@
 
 use std::collections::HashMap;
 use std::io::{self, Read, Write};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver};
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -16,7 +16,7 @@ use anyhow::Context;
 use socket2::{Domain, Socket, Type};
 
 use super::console::administer;
-use super::room::{millis_since, Gone, Member, Room, Shared};
+use super::room::{millis_since, shut_down, Gone, Member, Room, Shared};
 use super::ServerArgs;
 use crate::chat_protocol::{
     check_text, parse_command, validate_nick, Command, Framed, LineFramer, MAX_LINE, MAX_NICK,
@@ -24,7 +24,7 @@ use crate::chat_protocol::{
 use crate::hint;
 use crate::labs::Lab;
 use crate::net;
-use crate::term::{safe_str, say};
+use crate::term::{preview, safe_str, say};
 
 /// A reader thread's stack: its 4 KiB read buffer and a few small frames fit easily.
 const READER_STACK: usize = 128 * 1024;
@@ -35,8 +35,8 @@ const WRITER_BATCH: usize = 8 * 1024;
 /// A client that has not taken a single byte for this long is not reading either,
 /// even if the room is too quiet to fill its outbox: dropped.
 const STUCK_WRITE: Duration = Duration::from_secs(10);
-/// How long /shutdown waits for the writers to send their goodbyes.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+/// How often the accept loop looks whether the room has closed, when nobody arrives.
+const ACCEPT_POLL: Duration = Duration::from_millis(50);
 
 /// How many connected clients the kernel may queue before accept() takes them.
 /// std's `TcpListener::bind` uses 128; when a whole lecture hall connects in the same
@@ -86,7 +86,7 @@ pub(super) fn server(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
         queue: args.queue as usize,
         quiet: args.quiet,
         nick_timeout: Duration::from_secs(args.nick_timeout),
-        wake: wake_address(local),
+        closed: AtomicBool::new(false),
     });
     say!(
         "administrator console: type a line to announce it to everyone; /help lists the \
@@ -115,32 +115,36 @@ pub(super) fn server(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
         .spawn(move || administer(&console))
         .context("could not start the console thread")?;
 
-    accept_clients(&listener, &shared);
+    accept_clients(&listener, &shared)?;
     say!("[shutdown] the room is closed");
     Ok(())
 }
 
-/// The address /shutdown connects to, to wake accept(): the listening address, or
-/// loopback when listening on every interface (0.0.0.0 or ::).
-fn wake_address(local: SocketAddr) -> SocketAddr {
-    let ip = match local.ip() {
-        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
-        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
-        ip => ip,
-    };
-    SocketAddr::new(ip, local.port())
-}
-
 /// accept() in a loop: each client gets a reader and a writer thread. Returns when
-/// the room is closing.
-fn accept_clients(listener: &TcpListener, shared: &Arc<Shared>) {
-    for accepted in listener.incoming() {
-        if shared.closing() {
-            // This is /shutdown's wake-up call (or a client arriving too late).
-            return;
-        }
-        let stream = match accepted {
-            Ok(stream) => stream,
+/// the room has closed.
+///
+/// How does /shutdown (on the console's thread) or Ctrl-C (on the signal handler's)
+/// reach this thread while it waits in accept()? std cannot interrupt a blocking
+/// call from another thread. So the listener is non-blocking: accept() returns at
+/// once, with WouldBlock when nobody is waiting; then the loop looks at `closed` and
+/// sleeps ACCEPT_POLL (50 ms) before it tries again. A class connecting at once is
+/// taken in one burst, without a sleep between clients. (Lab 4 stops the same way.
+/// The other trick, connecting to ourselves to wake accept(), needs a connection that
+/// may fail: a listener on a LAN address behind a firewall, every descriptor in use;
+/// then the server cannot stop cleanly. Polling cannot fail, for 20 wake-ups a second.)
+fn accept_clients(listener: &TcpListener, shared: &Arc<Shared>) -> anyhow::Result<()> {
+    listener
+        .set_nonblocking(true)
+        .context("could not make the listening socket non-blocking")?;
+    while !shared.closed() {
+        let stream = match listener.accept() {
+            Ok((stream, _)) => stream,
+            Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                // Nobody is waiting to connect: look at `closed` again in a moment.
+                thread::sleep(ACCEPT_POLL);
+                continue;
+            }
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
             Err(err) => {
                 // Usually "too many open files": every descriptor is in use. Pause a
                 // moment instead of spinning, then try again.
@@ -157,12 +161,22 @@ fn accept_clients(listener: &TcpListener, shared: &Arc<Shared>) {
             say!("[error] {peer}: {err:#}");
         }
     }
+    Ok(())
 }
 
 /// Lets a newcomer in (or tells it the room is full) and starts its two threads.
 fn admit(shared: &Arc<Shared>, stream: TcpStream, peer: SocketAddr) -> anyhow::Result<()> {
+    // The nickname deadline runs from the connect: a peer trickling a byte at a time
+    // cannot push it back.
+    let deadline = Instant::now() + shared.nick_timeout;
+    // On Windows and macOS an accepted socket inherits the listener's non-blocking
+    // mode; this client's threads want recv() and send() to wait.
+    stream
+        .set_nonblocking(false)
+        .context("could not make the client's socket blocking")?;
     let admitted = shared.with_room(|room, log| {
-        let here = room.members.len();
+        // Only members with a nickname count against the cap (see `Room::online`).
+        let here = room.online();
         match room.max {
             // /shutdown has begun: this newcomer just closes with the rest.
             _ if room.closing => Err(None),
@@ -207,6 +221,7 @@ fn admit(shared: &Arc<Shared>, stream: TcpStream, peer: SocketAddr) -> anyhow::R
             id,
             Member {
                 nick: None,
+                key: None,
                 peer,
                 outbox,
                 stream: Arc::clone(&stream),
@@ -229,7 +244,7 @@ fn admit(shared: &Arc<Shared>, stream: TcpStream, peer: SocketAddr) -> anyhow::R
     let spawned = thread::Builder::new()
         .name(format!("reader {peer}"))
         .stack_size(READER_STACK)
-        .spawn(move || serve_client(&reader, id, &stream));
+        .spawn(move || serve_client(&reader, id, &stream, deadline));
     if let Err(err) = spawned {
         shared.leave(
             id,
@@ -306,26 +321,30 @@ enum Flow {
 }
 
 /// A client's reader thread: reads lines and acts on them until the client leaves.
-fn serve_client(shared: &Shared, id: u64, mut stream: &TcpStream) {
+fn serve_client(shared: &Shared, id: u64, mut stream: &TcpStream, deadline: Instant) {
     let mut framer = LineFramer::new(MAX_LINE);
     let mut buf = [0u8; 4096];
     let mut lines = Vec::new();
-    // Until it has a nickname, recv() waits at most `nick_timeout` (SO_RCVTIMEO): a
-    // connection that never says who it is must not hold its threads for ever. Once
-    // it has joined, it may stay silent as long as it likes.
+    // Until it has a nickname, the connection has until `deadline` (`--nick-timeout`
+    // after it connected): each recv() waits at most the time that is left
+    // (SO_RCVTIMEO), so a connection that never says who it is, or says it one byte
+    // a minute, cannot hold its threads for ever. Once it has joined, it may stay
+    // silent as long as it likes.
     let mut named = false;
-    let _ = stream.set_read_timeout(Some(shared.nick_timeout));
     let gone = 'reading: loop {
+        if !named {
+            let left = deadline.saturating_duration_since(Instant::now());
+            // A zero timeout means "no timeout" to the OS: time is up instead.
+            if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
+                break no_nick_in_time(shared, id);
+            }
+        }
         // recv(): blocks until bytes arrive. Ok(0) is the client closing its side.
         let n = match stream.read(&mut buf) {
             Ok(0) => break Gone::Closed,
             Ok(n) => n,
             Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
-            Err(err) if !named && is_timeout(&err) => {
-                let secs = shared.nick_timeout.as_secs();
-                shared.send(id, &format!("! no nickname after {secs} s; closing"));
-                break Gone::Failed(format!("gave no nickname in {secs} s"));
-            }
+            Err(err) if !named && is_timeout(&err) => break no_nick_in_time(shared, id),
             Err(err) => break Gone::Failed(hint::describe(&err)),
         };
         framer.push(&buf[..n], &mut lines);
@@ -342,6 +361,13 @@ fn serve_client(shared: &Shared, id: u64, mut stream: &TcpStream) {
         }
     };
     shared.leave(id, gone);
+}
+
+/// The nickname deadline passed: say so, and go.
+fn no_nick_in_time(shared: &Shared, id: u64) -> Gone {
+    let secs = shared.nick_timeout.as_secs();
+    shared.send(id, &format!("! no nickname after {secs} s; closing"));
+    Gone::Failed(format!("gave no nickname in {secs} s"))
 }
 
 /// A read timeout shows as WouldBlock on Unix and TimedOut on Windows.
@@ -401,18 +427,25 @@ fn choose_nick(shared: &Shared, id: u64, wanted: &str) -> Flow {
         return Flow::Continue;
     }
     shared.with_room(|room, log| {
-        if room.find(wanted).is_some() {
+        if let Some(line) = taken(room, id, wanted) {
+            room.send(id, &format!("{line}. Choose another:"), log);
+            return Flow::Continue;
+        }
+        // The cap counts members with a nickname: the room may have filled up while
+        // this one was choosing.
+        if let Some(max) = room.max.filter(|&max| room.online() >= max) {
             room.send(
                 id,
-                &format!("! nickname \"{wanted}\" is taken. Choose another:"),
+                &format!("! the room is full ({max} at most); try again later"),
                 log,
             );
-            return;
+            room.remove(id, Gone::Full(max), log);
+            return Flow::Gone;
         }
         let Some(member) = room.members.get_mut(&id) else {
-            return;
+            return Flow::Gone;
         };
-        member.nick = Some(wanted.to_string());
+        member.set_nick(wanted);
         let peer = member.peer;
         let online = room.online();
         log.push(format!("[join] {wanted} {peer} ({online} online)"));
@@ -427,8 +460,22 @@ fn choose_nick(shared: &Shared, id: u64, wanted: &str) -> Flow {
             Some(id),
             log,
         );
-    });
-    Flow::Continue
+        Flow::Continue
+    })
+}
+
+/// `! nickname "ALICE" is taken` (another member has that name in some case), or
+/// `! nickname "aIice" looks too much like "alice", who is here` (the same once
+/// confusable letters are mapped, as Unicode TR39 does); `None` if it is free.
+fn taken(room: &Room, id: u64, wanted: &str) -> Option<String> {
+    let (other, nick) = room.lookalike(wanted, id)?;
+    if room.find(wanted) == Some(other) {
+        Some(format!("! nickname \"{wanted}\" is taken"))
+    } else {
+        Some(format!(
+            "! nickname \"{wanted}\" looks too much like \"{nick}\", who is here"
+        ))
+    }
 }
 
 /// A line from a client who has joined.
@@ -450,6 +497,8 @@ fn act(shared: &Shared, id: u64, nick: &str, command: Command) -> Flow {
             Err(why) => shared.send(id, &format!("! {why}; the line was dropped")),
             Ok(text) => shared.with_room(|room, log| {
                 let Some(target) = room.find(to) else {
+                    // Escaped, as everything a peer sent: this goes back to a terminal.
+                    let to = preview(to.as_bytes(), 40);
                     let line = format!("! nobody called \"{to}\" is here; /list shows who is");
                     room.send(id, &line, log);
                     return;
@@ -475,8 +524,9 @@ fn act(shared: &Shared, id: u64, nick: &str, command: Command) -> Flow {
         Command::Unknown(word) => shared.send(
             id,
             &format!(
-                "! unknown command {word}; /help lists the commands (start a line with // \
-                 to say something that begins with /)"
+                "! unknown command {}; /help lists the commands (start a line with // \
+                 to say something that begins with /)",
+                preview(word.as_bytes(), 40)
             ),
         ),
     }
@@ -499,69 +549,16 @@ fn change_nick(shared: &Shared, id: u64, old: &str, new: &str) {
     }
     shared.with_room(|room, log| {
         // Taken by someone else? (alice may become Alice: that is still her.)
-        if room.find(new).is_some_and(|other| other != id) {
-            room.send(
-                id,
-                &format!("! nickname \"{new}\" is taken; you are still {old}"),
-                log,
-            );
+        if let Some(line) = taken(room, id, new) {
+            room.send(id, &format!("{line}; you are still {old}"), log);
             return;
         }
         let Some(member) = room.members.get_mut(&id) else {
             return;
         };
-        member.nick = Some(new.to_string());
+        member.set_nick(new);
         log.push(format!("[nick] {old} is now {new}"));
         room.send(id, &format!("* you are now {new}"), log);
         room.broadcast(&format!("* {old} is now known as {new}"), Some(id), log);
     });
-}
-
-/// /shutdown, Ctrl-C, SIGTERM: tell everyone, let the writers send it, close every
-/// connection, and wake the accept loop so `run` returns and the process exits 0.
-pub(super) fn shut_down(shared: &Shared) {
-    let members = {
-        let mut room = shared.lock();
-        if room.closing {
-            return;
-        }
-        room.closing = true;
-        std::mem::take(&mut room.members)
-    };
-    say!(
-        "[shutdown] telling everyone ({} connected) and closing every connection",
-        members.len()
-    );
-    let goodbye: Arc<str> = "[admin] the server is shutting down. Goodbye!\n".into();
-    let mut closing = Vec::new();
-    for member in members.into_values() {
-        let Member {
-            outbox,
-            stream,
-            writer,
-            ..
-        } = member;
-        if outbox.try_send(Arc::clone(&goodbye)).is_err() {
-            // No room for the goodbye: this one was not reading anyway.
-            let _ = stream.shutdown(Shutdown::Both);
-        }
-        // Dropping the outbox: its writer sends what is queued, then closes.
-        drop(outbox);
-        closing.push((writer, stream));
-    }
-    let deadline = Instant::now() + SHUTDOWN_GRACE;
-    while Instant::now() < deadline && closing.iter().any(|(writer, _)| !writer.is_finished()) {
-        thread::sleep(Duration::from_millis(10));
-    }
-    // Writers still stuck in write() after the grace period: cut them off.
-    for (_, stream) in &closing {
-        let _ = stream.shutdown(Shutdown::Both);
-    }
-
-    // The main thread is blocked in accept(). A connection of our own wakes it; it
-    // then sees `closing` and returns. If even that fails, end the process here.
-    if TcpStream::connect_timeout(&shared.wake, Duration::from_secs(1)).is_err() {
-        say!("[shutdown] the room is closed");
-        std::process::exit(0);
-    }
 }

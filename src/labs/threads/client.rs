@@ -13,7 +13,7 @@ use std::time::Duration;
 use anyhow::Context;
 
 use super::messages::messages;
-use super::{ClientArgs, RECV_SIZE};
+use super::{ClientArgs, IDLE_NOTICE, RECV_SIZE};
 use crate::hint;
 use crate::labs::Lab;
 use crate::term::{safe, say};
@@ -80,9 +80,16 @@ pub(super) fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
 fn print_incoming(mut stream: &TcpStream, server: SocketAddr, leaving: &AtomicBool, lab: u8) {
     let mut buf = [0u8; RECV_SIZE];
     // A full server sends one line and closes: that close is not a stopped server.
+    // Nor is the close of a connection we left idle too long.
     let mut turned_away = false;
+    let mut idle = false;
     loop {
         let why = match stream.read(&mut buf) {
+            Ok(0) if idle => format!(
+                "the server at {server} closed the connection because this client sent \
+                 nothing for too long (its --idle-timeout). It is still running: start \
+                 `lab {lab} client` again"
+            ),
             Ok(0) if turned_away => format!(
                 "the server at {server} is full and closed the connection (recv() returned \
                  0 bytes). It is still running: try again when a client has left, or ask \
@@ -95,6 +102,7 @@ fn print_incoming(mut stream: &TcpStream, server: SocketAddr, leaving: &AtomicBo
             Ok(n) => {
                 for line in messages(&buf[..n]) {
                     turned_away |= line.starts_with(b"sorry, the server is full");
+                    idle |= line.starts_with(IDLE_NOTICE.as_bytes());
                     say!("{}", safe(line));
                 }
                 continue;

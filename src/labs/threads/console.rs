@@ -1,14 +1,15 @@
 //! Lab 4's server console: the operator's commands, typed in the server's terminal
-//! (its stdin). Read server.rs first: it starts this console and owns `Shared` and
-//! `Peer`. Here: the commands and their pure parser (`parse_command`, unit-tested at
-//! the bottom), then the console thread that reads a line and obeys it.
+//! (its stdin). Read server.rs first: it starts this console. The console works on
+//! what the server's threads share (clients.rs: `Shared`, `Peer`), nothing else.
+//! Here: the commands and their pure parser (`parse_command`, unit-tested at the
+//! bottom), then the console thread that reads a line and obeys it.
 
 use std::sync::Arc;
 use std::thread;
 
 use anyhow::Context;
 
-use super::server::{Peer, Shared};
+use super::clients::{Peer, Shared};
 use crate::hint;
 use crate::term::{paint, say};
 

@@ -34,7 +34,10 @@
 //! Surviving a classroom: a whole class connecting in the same second overflows
 //! the usual listen queue, so this server asks for a longer one (`LISTEN_BACKLOG`),
 //! and each client thread gets a small stack (`CLIENT_STACK`). See
-//! `listen_for_a_classroom` in server.rs and the guide's "Surviving a classroom".
+//! `listen_for_a_classroom` in server.rs and the guide's "Surviving a classroom". A
+//! client that sends nothing for `--idle-timeout` seconds (300) is told and closed,
+//! so sockets left open in forgotten windows cannot hold the places of
+//! `--max-clients`.
 //!
 //! The price of threads is shared state. The list of clients online sits behind one
 //! `Mutex`; every thread holds it only to add, remove or copy out the list, and never
@@ -42,8 +45,8 @@
 //!
 //! Where to read what, in this order:
 //! - `mod.rs` (this file): the lesson, the three roles and their options;
-//! - `server.rs`: what the threads share, the accept loop, one thread per client, the
-//!   shutdown;
+//! - `clients.rs`: what the threads share (the list of clients online, one `Mutex`);
+//! - `server.rs`: the accept loop, one thread per client, the shutdown;
 //! - `messages.rs`: how one recv() is cut into messages (pure bytes, unit-tested);
 //! - `console.rs`: the operator's commands, their parser, the console thread;
 //! - `client.rs`: the full-duplex client and its reader thread;
@@ -51,6 +54,7 @@
 //!   lesson: read it last).
 
 mod client;
+mod clients;
 mod console;
 mod messages;
 mod server;
@@ -64,6 +68,10 @@ use crate::net::Endpoint;
 /// The most bytes one recv() takes. It is also all the memory a client's messages
 /// can take on the server: a longer line simply arrives over several recv() calls.
 const RECV_SIZE: usize = 1024;
+
+/// How the server's line to an idle client begins (`... 300 s, so the server closes
+/// this connection`); the client recognises it, to say why the connection ended.
+const IDLE_NOTICE: &str = "you sent nothing for";
 
 #[derive(Subcommand, Debug)]
 pub enum Role {
@@ -84,6 +92,12 @@ pub struct ServerArgs {
     /// (each client costs a thread and a file descriptor)
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     max_clients: u32,
+
+    /// Seconds a client may send nothing before the server tells it and closes the
+    /// connection, so forgotten windows cannot hold the places of --max-clients
+    /// (0: never)
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    idle_timeout: u64,
 }
 
 #[derive(Args, Debug)]

@@ -1,22 +1,22 @@
 //! Lab 4's server, the heart of the lesson. Read mod.rs first (the lesson, the roles
-//! and their options). Here, in order: what the threads share (`Shared`, `Peer`), the
-//! main thread that accepts and hands each client to a thread of its own, the shutdown,
-//! and the body of a client's thread. The operator's console is in console.rs; how one
-//! recv() is cut into messages is in messages.rs.
+//! and their options), then clients.rs (what the threads share: `Shared`, `Peer`).
+//! Here, in order: the main thread that accepts and hands each client to a thread of
+//! its own, the shutdown, and the body of a client's thread. The operator's console is
+//! in console.rs; how one recv() is cut into messages is in messages.rs.
 
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
 use anyhow::Context;
 use socket2::{Domain, Socket, Type};
 
+use super::clients::{Peer, Shared};
 use super::console::start_console;
 use super::messages::messages;
-use super::{ServerArgs, RECV_SIZE};
+use super::{ServerArgs, IDLE_NOTICE, RECV_SIZE};
 use crate::hint;
 use crate::labs::Lab;
 use crate::net;
@@ -51,72 +51,6 @@ const LISTEN_BACKLOG: i32 = 1024;
 const CLIENT_STACK: usize = 256 * 1024;
 
 // ---------------------------------------------------------------------------------
-// The server: what the threads share
-// ---------------------------------------------------------------------------------
-
-/// What every thread of the server shares.
-pub(super) struct Shared {
-    /// The clients online, in the order they came. The one lock of the server.
-    clients: Mutex<Vec<Arc<Peer>>>,
-    /// Set by `/shutdown` or Ctrl-C; the accept loop sees it and shuts down.
-    stopping: AtomicBool,
-}
-
-/// One connected client, as every thread sees it.
-pub(super) struct Peer {
-    /// #1, #2, ... in order of arrival; also picks its colour in the log.
-    pub(super) number: usize,
-    pub(super) addr: SocketAddr,
-    stream: TcpStream,
-    /// Taken while one line is written, so a reply (from the client's thread) and a
-    /// console message (from the console thread) never mix mid-line on the wire.
-    sending: Mutex<()>,
-}
-
-impl Peer {
-    /// Sends one line. Waits at most SEND_TIMEOUT if the client does not read.
-    pub(super) fn send_line(&self, line: &str) -> io::Result<()> {
-        // `()` has nothing a panic could leave half-changed, so a poisoned turn is
-        // still a good turn.
-        let _turn = self.sending.lock().unwrap_or_else(PoisonError::into_inner);
-        // One write_all of the whole line (Python's sendall).
-        (&self.stream).write_all(format!("{line}\n").as_bytes())
-    }
-}
-
-impl Shared {
-    pub(super) fn stopping(&self) -> bool {
-        self.stopping.load(Ordering::SeqCst)
-    }
-
-    pub(super) fn stop(&self) {
-        self.stopping.store(true, Ordering::SeqCst);
-    }
-
-    /// The locked list of clients. Hold it briefly: add, remove or copy, then let go.
-    fn clients(&self) -> MutexGuard<'_, Vec<Arc<Peer>>> {
-        self.clients.lock().unwrap_or_else(|poisoned| {
-            // A thread panicked while it held the list. Every change to the list is a
-            // single push or remove, so the list itself is whole: say so and go on,
-            // rather than let one thread's panic take the whole server down.
-            say!("[error] a thread panicked while it held the client list; carrying on");
-            self.clients.clear_poison();
-            poisoned.into_inner()
-        })
-    }
-
-    /// A copy of the list, so the caller can send to clients without holding the lock.
-    pub(super) fn online(&self) -> Vec<Arc<Peer>> {
-        self.clients().clone()
-    }
-
-    /// Takes `peer` off the list.
-    fn remove(&self, peer: &Peer) {
-        self.clients().retain(|p| p.number != peer.number);
-    }
-}
-
-// ---------------------------------------------------------------------------------
 // The server: the main thread accepts
 // ---------------------------------------------------------------------------------
 
@@ -129,16 +63,15 @@ pub(super) fn server(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
     // accept() cannot be interrupted portably. We make the listener non-blocking:
     // accept() then returns at once with WouldBlock when nobody is waiting, and the
     // loop checks the shutdown flag and sleeps ACCEPT_POLL (50 ms) before trying again.
-    // (The other common trick, connecting to ourselves to wake accept(), fails when
-    // the listener is on 0.0.0.0 or a firewall is in the way; polling cannot fail.)
+    // (Lab 6 stops the same way. The other common trick, connecting to ourselves to
+    // wake accept(), needs a connection that may fail: a LAN address behind a
+    // firewall, every descriptor in use. Polling cannot fail, for 20 wake-ups a second.)
     listener
         .set_nonblocking(true)
         .context("could not make the listening socket non-blocking")?;
 
-    let shared = Arc::new(Shared {
-        clients: Mutex::new(Vec::new()),
-        stopping: AtomicBool::new(false),
-    });
+    let idle_timeout = Some(Duration::from_secs(args.idle_timeout)).filter(|t| !t.is_zero());
+    let shared = Arc::new(Shared::new(idle_timeout));
     // Ctrl-C (SIGINT) and SIGTERM only raise the flag; the main thread does the rest.
     let on_signal = Arc::clone(&shared);
     ctrlc::set_handler(move || on_signal.stop()).context("could not install the Ctrl-C handler")?;
@@ -213,12 +146,7 @@ fn admit(
         say!("[error] {addr}: {}", hint::describe(&err));
         return None;
     }
-    let peer = Arc::new(Peer {
-        number,
-        addr,
-        stream,
-        sending: Mutex::new(()),
-    });
+    let peer = Arc::new(Peer::new(number, addr, stream));
 
     // The critical section: count and push, nothing else.
     let online = {
@@ -309,11 +237,13 @@ enum End {
     RecvFailed(io::Error),
     /// send() failed or timed out (the client stopped reading).
     SendFailed(io::Error),
+    /// It sent nothing for `--idle-timeout` seconds: told, and closed.
+    Idle(Duration),
 }
 
 /// The body of a client's thread: talk until the end, then log exactly one end line.
 fn serve_client(shared: &Shared, peer: &Peer) {
-    let end = talk(peer);
+    let end = talk(peer, shared.idle_timeout);
     shared.remove(peer);
     let addr = peer.addr;
     match end {
@@ -338,14 +268,18 @@ fn serve_client(shared: &Shared, peer: &Peer) {
             )
         }
         End::SendFailed(err) => say!("[error] {addr} send() failed: {}", hint::describe(&err)),
+        End::Idle(idle) => say!(
+            "[idle] {addr} sent nothing for {} s (--idle-timeout); told and closed",
+            idle.as_secs()
+        ),
     }
     // close(): the client's recv() returns 0 bytes. (The socket itself is freed when
     // the last Arc<Peer> is dropped; shutdown() ends the connection right now.)
     let _ = peer.stream.shutdown(Shutdown::Both);
 }
 
-/// Welcome, then recv and reply until the client leaves.
-fn talk(peer: &Peer) -> End {
+/// Welcome, then recv and reply until the client leaves (or stays silent too long).
+fn talk(peer: &Peer, idle_timeout: Option<Duration>) -> End {
     let me = peer.addr;
     let welcome = format!(
         "welcome, {me}: you are client #{} here. Type a line; `exit` leaves.",
@@ -355,6 +289,12 @@ fn talk(peer: &Peer) -> End {
         return End::SendFailed(err);
     }
     let tag = paint(&me.to_string(), peer.number);
+    // The idle timeout: each recv() waits at most this long (SO_RCVTIMEO). A client
+    // that sends nothing for that long is told and closed, so sockets left open in
+    // forgotten windows cannot fill --max-clients and lock the class out.
+    if let Err(err) = peer.stream.set_read_timeout(idle_timeout) {
+        return End::RecvFailed(err);
+    }
     // A fixed buffer: however much a client sends, its thread holds RECV_SIZE bytes.
     let mut buf = [0u8; RECV_SIZE];
     loop {
@@ -363,6 +303,20 @@ fn talk(peer: &Peer) -> End {
             Ok(0) => return End::Closed,
             Ok(n) => n,
             Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+            // A timed-out recv() shows as WouldBlock on Unix, TimedOut on Windows.
+            Err(err)
+                if matches!(
+                    err.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
+                let idle = idle_timeout.unwrap_or_default();
+                let _ = peer.send_line(&format!(
+                    "{IDLE_NOTICE} {} s, so the server closes this connection. Reconnect to talk again.",
+                    idle.as_secs()
+                ));
+                return End::Idle(idle);
+            }
             Err(err) => return End::RecvFailed(err),
         };
         for message in messages(&buf[..n]) {

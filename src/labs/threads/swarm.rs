@@ -2,12 +2,15 @@
 //! not the lesson: read it last, after server.rs and client.rs. It opens N clients,
 //! waits until all have their welcome, lets each talk, then makes a third say `exit`,
 //! a third close and a third reset, so the server's log shows all three end lines.
+//! Its report says only what happened: a client that read no welcome, or never got
+//! to say `exit`, is not counted as if it had. It talks to other servers too (the
+//! classic Python one, whose welcome has no newline: read by time, and said so).
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::{mpsc, Arc, PoisonError, RwLock};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::{SwarmArgs, RECV_SIZE};
 use crate::hint;
@@ -36,15 +39,33 @@ impl Leave {
     }
 }
 
-/// What one swarm client saw.
+/// What one swarm client saw. Only what happened: each field is set when the client
+/// did or read that thing, never from its plan.
 struct Report {
     local: Option<SocketAddr>,
-    welcome: bool,
+    welcome: Welcome,
     replies: u32,
-    leave: Leave,
+    /// How it was meant to leave.
+    planned: Leave,
+    /// How it did leave; `None` when a problem ended it first (its socket was then
+    /// just closed).
+    left: Option<Leave>,
     /// Turned away because the server was full.
     full: bool,
+    /// The welcome was lab 4's (`welcome, ADDR: ...`), so are the replies.
+    lab4: bool,
     problem: Option<String>,
+}
+
+/// The welcome a swarm client read, if any.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Welcome {
+    /// Nothing arrived before the client started talking.
+    None,
+    /// A line, ending in `\n`.
+    Line,
+    /// Text without a newline: read by time (see `ServerText::next`).
+    NoNewline,
 }
 
 pub(super) fn swarm(args: SwarmArgs, lab: &Lab) -> anyhow::Result<()> {
@@ -68,7 +89,7 @@ pub(super) fn swarm(args: SwarmArgs, lab: &Lab) -> anyhow::Result<()> {
         }
     }
 
-    // Then each talks in a thread of its own, once all have their welcome.
+    // Then each talks in a thread of its own, once all have read their welcome.
     let gun = Arc::new(RwLock::new(()));
     let hold = gun.write().unwrap_or_else(PoisonError::into_inner);
     let (ready, all_ready) = mpsc::channel();
@@ -84,7 +105,7 @@ pub(super) fn swarm(args: SwarmArgs, lab: &Lab) -> anyhow::Result<()> {
             .spawn(move || match stream {
                 Ok(stream) => swarm_client(stream, messages, leave, start),
                 Err(why) => {
-                    let _ = start.ready.send(());
+                    let _ = start.ready.send(Welcome::None);
                     Report::failed(leave, why)
                 }
             });
@@ -92,11 +113,24 @@ pub(super) fn swarm(args: SwarmArgs, lab: &Lab) -> anyhow::Result<()> {
     }
     let running = threads.iter().filter(|t| t.is_ok()).count();
     drop(ready);
-    // Every thread says "ready" once; a bounded wait all the same.
-    let waited = (0..running)
-        .take_while(|_| all_ready.recv_timeout(Duration::from_secs(10)).is_ok())
-        .count();
-    say!("swarm: {waited} clients ready (connected, welcome read); now they talk");
+    // Every thread says once what welcome it read; a bounded wait all the same.
+    let welcomes: Vec<Welcome> = (0..running)
+        .map_while(|_| all_ready.recv_timeout(Duration::from_secs(15)).ok())
+        .collect();
+    let read = welcomes.iter().filter(|w| **w != Welcome::None).count();
+    if read == count {
+        say!("swarm: {count} clients ready (connected, welcome read); now they talk");
+    } else {
+        say!("swarm: {read} of {count} clients read a welcome; now they talk all the same");
+    }
+    if welcomes.contains(&Welcome::NoNewline) {
+        say!(
+            "swarm: the server's welcome ends without a newline. The swarm read it by time \
+             (what arrived, then {} ms of quiet); a client that waits for a whole line \
+             would wait for ever (lab 7: framing)",
+            QUIET.as_millis()
+        );
+    }
     drop(hold);
     let reports: Vec<Report> = threads
         .into_iter()
@@ -111,20 +145,27 @@ pub(super) fn swarm(args: SwarmArgs, lab: &Lab) -> anyhow::Result<()> {
     for (i, report) in reports.iter().enumerate() {
         say!("swarm-{:<3} {}", i + 1, report.describe(messages));
     }
-    let talked: Vec<&Report> = reports.iter().filter(|r| r.welcome).collect();
-    let count_of = |leave| talked.iter().filter(|r| r.leave == leave).count();
+    let left = |leave| reports.iter().filter(|r| r.left == Some(leave)).count();
+    let no_newline = reports
+        .iter()
+        .filter(|r| r.welcome == Welcome::NoNewline)
+        .count();
     say!(
-        "swarm done: {} connected, {} welcomes, {}/{} replies; {} said exit, {} closed, {} reset{}",
+        "swarm done: {} connected, {} welcomes, {}/{} replies; {} said exit, {} closed, {} reset{}{}",
         reports.iter().filter(|r| r.local.is_some()).count(),
-        talked.len(),
+        reports.iter().filter(|r| r.welcome != Welcome::None).count(),
         reports.iter().map(|r| r.replies).sum::<u32>(),
         count as u32 * messages,
-        count_of(Leave::Exit),
-        count_of(Leave::Close),
-        count_of(Leave::Reset),
+        left(Leave::Exit),
+        left(Leave::Close),
+        left(Leave::Reset),
         match reports.iter().filter(|r| r.full).count() {
             0 => String::new(),
             full => format!("; {full} turned away (server full)"),
+        },
+        match no_newline {
+            0 => String::new(),
+            n => format!("; {n} welcome(s) without a newline"),
         }
     );
     say!("the server's log should now show that many [disconnect], [lost] and [error] lines");
@@ -137,13 +178,15 @@ pub(super) fn swarm(args: SwarmArgs, lab: &Lab) -> anyhow::Result<()> {
 }
 
 impl Report {
-    fn failed(leave: Leave, why: String) -> Report {
+    fn failed(planned: Leave, why: String) -> Report {
         Report {
             local: None,
-            welcome: false,
+            welcome: Welcome::None,
             replies: 0,
-            leave,
+            planned,
+            left: None,
             full: false,
+            lab4: false,
             problem: Some(why),
         }
     }
@@ -153,32 +196,38 @@ impl Report {
         if self.full {
             return format!("{who}: turned away, the server is full");
         }
+        let welcome = match self.welcome {
+            Welcome::None => "no welcome",
+            Welcome::Line => "welcome",
+            Welcome::NoNewline => "welcome (no newline)",
+        };
+        let left = match self.left {
+            Some(Leave::Exit) => "said exit",
+            Some(Leave::Close) => "closed without exit",
+            Some(Leave::Reset) => "reset the connection (SO_LINGER 0)",
+            None => "closed after the problem",
+        };
         let mut text = format!(
-            "{who}: {}, {}/{messages} replies, {}",
-            if self.welcome {
-                "welcome"
-            } else {
-                "no welcome"
-            },
-            self.replies,
-            match self.leave {
-                Leave::Exit => "said exit",
-                Leave::Close => "closed without exit",
-                Leave::Reset => "reset the connection (SO_LINGER 0)",
-            }
+            "{who}: {welcome}, {}/{messages} replies, {left}",
+            self.replies
         );
         if let Some(problem) = &self.problem {
-            text.push_str(&format!("; problem: {problem}"));
+            let planned = match self.planned {
+                Leave::Exit => "say exit",
+                Leave::Close => "close",
+                Leave::Reset => "reset",
+            };
+            text.push_str(&format!("; problem: {problem} (it was to {planned})"));
         }
         text
     }
 }
 
-/// The starting gun: every swarm client reads its welcome and says it is ready; the
-/// main thread holds the gun (a write lock) until all are ready, so all N are online
+/// The starting gun: every swarm client reads its welcome and says which it read;
+/// the main thread holds the gun (a write lock) until all have, so all N are online
 /// together before any of them talks or leaves.
 struct Start {
-    ready: mpsc::Sender<()>,
+    ready: mpsc::Sender<Welcome>,
     gun: Arc<RwLock<()>>,
 }
 
@@ -187,15 +236,17 @@ struct Start {
 fn swarm_client(stream: TcpStream, messages: u32, leave: Leave, start: Start) -> Report {
     let mut report = Report {
         local: stream.local_addr().ok(),
-        welcome: false,
+        welcome: Welcome::None,
         replies: 0,
-        leave,
+        planned: leave,
+        left: None,
         full: false,
+        lab4: false,
         problem: None,
     };
-    let mut lines = ServerLines::new(&stream);
-    let welcomed = swarm_welcome(&stream, &mut lines, &mut report);
-    let _ = start.ready.send(());
+    let mut text = ServerText::new(&stream);
+    let welcomed = swarm_welcome(&mut text, &mut report);
+    let _ = start.ready.send(report.welcome);
     if let Err(problem) = welcomed {
         report.problem = Some(problem);
         return report;
@@ -205,71 +256,141 @@ fn swarm_client(stream: TcpStream, messages: u32, leave: Leave, start: Start) ->
     }
     drop(start.gun.read().unwrap_or_else(PoisonError::into_inner));
 
-    if let Err(problem) = swarm_talk(&stream, &mut lines, messages, &mut report) {
+    if let Err(problem) = swarm_talk(&stream, &mut text, messages, &mut report) {
         report.problem = Some(problem);
         return report;
     }
     match leave {
-        // Exit: the server closes after its goodbye; we close after reading it.
+        // Exit: `exit` was sent in swarm_talk; we close after reading the goodbye.
+        Leave::Exit => {}
         // Close: close() without a word; the server's recv() returns 0 bytes.
-        Leave::Exit | Leave::Close => drop(stream),
+        Leave::Close => report.left = Some(Leave::Close),
         Leave::Reset => {
             // SO_LINGER with a zero timeout makes close() throw the connection away
             // with a reset (RST) instead of the orderly goodbye (FIN).
-            if let Err(err) = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO)) {
-                report.problem = Some(format!("could not set SO_LINGER: {}", hint::describe(&err)));
+            match socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO)) {
+                Ok(()) => report.left = Some(Leave::Reset),
+                Err(err) => {
+                    report.problem =
+                        Some(format!("could not set SO_LINGER: {}", hint::describe(&err)));
+                    report.left = Some(Leave::Close);
+                }
             }
-            drop(stream);
         }
     }
+    drop(stream);
     report
 }
 
-/// The lines the server sends a swarm client, read with a bounded wait and size.
-struct ServerLines<'a> {
-    reader: BufReader<&'a TcpStream>,
+/// How long a swarm client waits for the welcome, and for each reply.
+const WAIT: Duration = Duration::from_secs(5);
+/// Text without a newline is complete once nothing more has arrived for this long.
+const QUIET: Duration = Duration::from_millis(300);
+/// The most text a swarm client keeps of one message from the server.
+const MAX_TEXT: usize = 4096;
+
+/// What the server sent: a line, or text that stopped without a newline.
+enum Text {
+    Line(String),
+    NoNewline(String),
 }
 
-impl<'a> ServerLines<'a> {
-    fn new(stream: &'a TcpStream) -> ServerLines<'a> {
-        ServerLines {
-            reader: BufReader::with_capacity(RECV_SIZE, stream),
+/// The server's text, read by line when it ends lines, and by time when it does not
+/// (the classic Python server's welcome has no newline: `recv()` returns it alone,
+/// and a client that waits for `\n` would wait for ever). Waits are bounded, and so
+/// is what is kept.
+struct ServerText<'a> {
+    stream: &'a TcpStream,
+    pending: Vec<u8>,
+}
+
+impl<'a> ServerText<'a> {
+    fn new(stream: &'a TcpStream) -> ServerText<'a> {
+        ServerText {
+            stream,
+            pending: Vec::new(),
         }
     }
 
-    fn next(&mut self) -> Result<String, String> {
-        let mut raw = Vec::new();
-        // take(): one line from the server can never make us hold more than 4 KiB.
-        match (&mut self.reader).take(4096).read_until(b'\n', &mut raw) {
-            Ok(0) => Err("the server closed the connection".into()),
-            Ok(_) => Ok(String::from_utf8_lossy(&raw).trim_end().to_string()),
-            Err(err) => Err(hint::describe(&err)),
+    /// The next line; or, if text arrives without a newline and then nothing more for
+    /// QUIET, that text. An error if nothing arrives within `wait`, or the server closes.
+    fn next(&mut self, wait: Duration) -> Result<Text, String> {
+        let deadline = Instant::now() + wait;
+        let mut buf = [0u8; RECV_SIZE];
+        loop {
+            if let Some(end) = self.pending.iter().position(|&b| b == b'\n') {
+                let line: Vec<u8> = self.pending.drain(..=end).collect();
+                return Ok(Text::Line(text_of(&line)));
+            }
+            if self.pending.len() >= MAX_TEXT {
+                return Ok(Text::NoNewline(text_of(&std::mem::take(&mut self.pending))));
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() && self.pending.is_empty() {
+                return Err(format!("nothing from the server in {} s", wait.as_secs()));
+            }
+            // With text waiting, only wait QUIET for more of it.
+            let timeout = if self.pending.is_empty() { left } else { QUIET };
+            self.stream
+                .set_read_timeout(Some(timeout.max(Duration::from_millis(1))))
+                .map_err(|err| hint::describe(&err))?;
+            let mut stream = self.stream;
+            match stream.read(&mut buf) {
+                Ok(0) if self.pending.is_empty() => {
+                    return Err("the server closed the connection".into())
+                }
+                Ok(0) => return Ok(Text::NoNewline(text_of(&std::mem::take(&mut self.pending)))),
+                Ok(n) => self.pending.extend_from_slice(&buf[..n]),
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                Err(err)
+                    if matches!(
+                        err.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    if !self.pending.is_empty() {
+                        // Quiet for QUIET: the text is all there is.
+                        return Ok(Text::NoNewline(text_of(&std::mem::take(&mut self.pending))));
+                    }
+                }
+                Err(err) => return Err(hint::describe(&err)),
+            }
         }
     }
 }
 
-fn swarm_welcome(
-    stream: &TcpStream,
-    lines: &mut ServerLines,
-    report: &mut Report,
-) -> Result<(), String> {
-    // Bounded waits: a swarm never hangs on a server that stopped answering.
-    stream
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .map_err(|err| hint::describe(&err))?;
-    let first = lines.next()?;
-    report.full = first.contains("server is full");
-    report.welcome = first.starts_with("welcome");
-    Ok(())
+fn text_of(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).trim_end().to_string()
+}
+
+fn swarm_welcome(text: &mut ServerText, report: &mut Report) -> Result<(), String> {
+    match text.next(WAIT) {
+        Ok(Text::Line(line)) => {
+            report.full = line.contains("server is full");
+            report.lab4 = line.starts_with("welcome, ");
+            report.welcome = Welcome::Line;
+            Ok(())
+        }
+        Ok(Text::NoNewline(_)) => {
+            report.welcome = Welcome::NoNewline;
+            Ok(())
+        }
+        // A server that greets nobody: talk all the same.
+        Err(why) if why.starts_with("nothing from the server") => Ok(()),
+        Err(why) => Err(format!("{why} before any welcome")),
+    }
 }
 
 fn swarm_talk(
     mut stream: &TcpStream,
-    lines: &mut ServerLines,
+    text: &mut ServerText,
     messages: u32,
     report: &mut Report,
 ) -> Result<(), String> {
     let port = report.local.map_or(0, |a| a.port());
+    // Lab 4's server names our port in each reply; any other server's answer is
+    // whatever text comes back.
+    let ours = report.lab4;
     for k in 1..=messages {
         let message = format!("message {k} of {messages} from port {port}\n");
         stream
@@ -277,19 +398,23 @@ fn swarm_talk(
             .map_err(|err| hint::describe(&err))?;
         // The reply names our port; skip anything else (a console message, say).
         loop {
-            let line = lines.next()?;
-            if line.starts_with("reply to") && line.contains(&format!(":{port}:")) {
+            let reply = match text.next(WAIT) {
+                Ok(Text::Line(line) | Text::NoNewline(line)) => line,
+                Err(why) => return Err(format!("no reply to message {k}: {why}")),
+            };
+            if !ours || reply.starts_with("reply to") && reply.contains(&format!(":{port}:")) {
                 report.replies += 1;
                 break;
             }
         }
     }
-    if report.leave == Leave::Exit {
+    if report.planned == Leave::Exit {
         stream
             .write_all(b"exit\n")
             .map_err(|err| hint::describe(&err))?;
-        // Read the goodbye; then the server closes.
-        let _ = lines.next();
+        report.left = Some(Leave::Exit);
+        // Read the goodbye (briefly); then the server closes.
+        let _ = text.next(Duration::from_secs(2));
     }
     Ok(())
 }
