@@ -15,7 +15,7 @@ use crate::term::{preview, say};
 pub fn run(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
     // socket() + connect(), to each address --host stands for until one answers
     // (Python: socket.create_connection((host, port))).
-    let (mut stream, server) = args.endpoint.connect_tcp(lab)?;
+    let (mut stream, server) = args.endpoint.connect_tcp(lab.number)?;
     let local = stream.local_addr()?;
     say!(
         "connect({server}) -> connected, from local port {}",
