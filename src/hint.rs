@@ -141,11 +141,10 @@ fn shortage(err: &io::Error) -> Option<Shortage> {
 pub fn accept_failed(err: &io::Error) -> String {
     let what = match shortage(err) {
         Some(Shortage::ProcessDescriptors) => {
-            "this server has as many sockets and files open as it may: every connection \
-             is a file descriptor, and `ulimit -n` caps how many one process holds \
-             [EMFILE, too many open files; WinError 10024 on Windows]. Close some \
-             connections (end idle clients), or stop the server, raise the limit in its \
-             terminal (`ulimit -n 4096`) and start it again"
+            "this server holds all the file descriptors it may (every connection is \
+             one, and `ulimit -n` caps them) [EMFILE, too many open files; WinError \
+             10024 on Windows]. Close some connections (end idle clients), or stop the \
+             server and start it again after `ulimit -n 4096` in its terminal"
         }
         Some(Shortage::SystemDescriptors) => {
             "the whole system has run out of file descriptors [ENFILE, too many open \
@@ -164,8 +163,8 @@ pub fn accept_failed(err: &io::Error) -> String {
         }
     };
     format!(
-        "accept() failed: {what}. Clients that connect meanwhile wait in the listen \
-         queue; the server tries again a few times a second and says when it serves again"
+        "accept() failed: {what}. New clients wait in the listen queue meanwhile; the \
+         server tries again a few times a second and says when it serves again"
     )
 }
 

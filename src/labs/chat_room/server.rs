@@ -131,13 +131,20 @@ fn wake_address(local: SocketAddr) -> SocketAddr {
     SocketAddr::new(ip, local.port())
 }
 
+/// Held by `shut_down` from before the room is marked closing until every goodbye is
+/// sent. The accept loop takes it before returning: a client that connects during the
+/// shutdown wakes accept() early, and returning then would end the process (`run`
+/// returns) while the writers are still sending their goodbyes.
+static SHUTTING_DOWN: Mutex<()> = Mutex::new(());
+
 /// accept() in a loop: each client gets a reader and a writer thread. Returns when
-/// the room is closing.
+/// the room is closing, once the shutdown has told everyone.
 fn accept_clients(listener: &TcpListener, shared: &Arc<Shared>) {
     let mut accept_failures = net::AcceptFailures::default();
     for accepted in listener.incoming() {
         if shared.closing() {
             // This is /shutdown's wake-up call (or a client arriving too late).
+            drop(SHUTTING_DOWN.lock());
             return;
         }
         let stream = match accepted {
@@ -521,6 +528,10 @@ fn change_nick(shared: &Shared, id: u64, old: &str, new: &str) {
 /// /shutdown, Ctrl-C, SIGTERM: tell everyone, let the writers send it, close every
 /// connection, and wake the accept loop so `run` returns and the process exits 0.
 pub(super) fn shut_down(shared: &Shared) {
+    // Poisoned only if a shutdown panicked: the lock still orders the two threads.
+    let _shutting = SHUTTING_DOWN
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let members = {
         let mut room = shared.lock();
         if room.closing {
