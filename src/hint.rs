@@ -5,15 +5,16 @@
 //! Where an error has a different name on Windows (WinError 10048 for "address in
 //! use", 10061 for "refused", 10054 for "reset"), the sentence names both.
 
+use std::fmt::Display;
 use std::io::{self, ErrorKind};
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use crate::labs::{Lab, Protocol};
+use crate::term::safe_str;
 
 /// `bind()` failed. The usual reasons: another server has the port, or the port is
 /// below 1024 and reserved for the administrator.
-pub fn bind_failed(err: io::Error, addr: SocketAddr, protocol: Protocol) -> anyhow::Error {
+pub fn bind_failed(err: io::Error, addr: SocketAddr, protocol: impl Display) -> anyhow::Error {
     let port = addr.port();
     let sentence = match err.kind() {
         ErrorKind::AddrInUse => format!(
@@ -39,15 +40,15 @@ pub fn bind_failed(err: io::Error, addr: SocketAddr, protocol: Protocol) -> anyh
     anyhow::anyhow!(sentence)
 }
 
-/// `connect()` failed. Nearly always: the server is not running yet.
-pub fn connect_failed(err: io::Error, addr: SocketAddr, lab: &Lab) -> anyhow::Error {
+/// `connect()` failed. Nearly always: the server is not running yet (`lab LAB server`).
+pub fn connect_failed(err: io::Error, addr: SocketAddr, lab: u8) -> anyhow::Error {
     let sentence = match err.kind() {
         ErrorKind::ConnectionRefused => format!(
             "nothing is listening on {addr}, so the connection was refused \
              [ECONNREFUSED; WinError 10061 on Windows]. Start the server first, \
              `lab {n} server` in another terminal, then run this client again \
              (same --host and --port on both sides)",
-            n = lab.number
+            n = lab
         ),
         ErrorKind::TimedOut => format!(
             "{addr} did not answer in time [ETIMEDOUT; WinError 10060 on Windows]: \
@@ -59,8 +60,11 @@ pub fn connect_failed(err: io::Error, addr: SocketAddr, lab: &Lab) -> anyhow::Er
     anyhow::anyhow!(sentence)
 }
 
-/// The host name did not resolve (getaddrinfo found nothing).
+/// The host name did not resolve (getaddrinfo found nothing). The name is what the
+/// student typed, so it is shown escaped like a peer's bytes: `--host $'\e[2J'` must
+/// not clear the screen.
 pub fn resolve_failed(host: &str, err: Option<io::Error>) -> anyhow::Error {
+    let host = safe_str(host);
     let why = err.map(|e| format!(" ({e})")).unwrap_or_default();
     anyhow::anyhow!(
         "could not find the host `{host}`{why}: check the spelling, or give an IP address \
@@ -88,6 +92,103 @@ pub fn send_stalled(
          [EAGAIN on a send timeout; WinError 10060 on Windows]",
         secs = waited.as_secs_f64()
     ))
+}
+
+/// The server closed the connection (recv() returned 0 bytes) while this client still
+/// expected to hear from it: it was stopped or restarted. Every lab's client says it
+/// with this one sentence; `lab` is the lab's number, for the server to start again.
+pub fn server_went_away(server: SocketAddr, lab: u8) -> String {
+    format!(
+        "the server at {server} closed the connection (recv() returned 0 bytes): it was \
+         stopped or restarted. Start `lab {lab} server` again, then this client"
+    )
+}
+
+/// The connection to the server broke (reset, or a send() with no one to receive it)
+/// while the client was `doing` something: the error in words, then the same advice as
+/// [`server_went_away`].
+pub fn server_connection_broke(
+    server: SocketAddr,
+    doing: &str,
+    err: &io::Error,
+    lab: u8,
+) -> String {
+    format!(
+        "the connection to {server} broke while {doing}: {}. If the server was stopped, \
+         start `lab {lab} server` again, then this client",
+        describe(err)
+    )
+}
+
+/// What ran out when `accept()` fails for want of resources. The connection waits in
+/// the listen queue meanwhile, so accept() fails again at once until the cause is gone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shortage {
+    /// EMFILE: this process holds as many descriptors as `ulimit -n` allows.
+    ProcessDescriptors,
+    /// ENFILE: the whole system has run out of descriptors.
+    SystemDescriptors,
+    /// ENOBUFS / ENOMEM: no memory for another socket.
+    Memory,
+}
+
+fn shortage(err: &io::Error) -> Option<Shortage> {
+    if err.kind() == ErrorKind::OutOfMemory {
+        return Some(Shortage::Memory);
+    }
+    let code = err.raw_os_error()?;
+    #[cfg(unix)]
+    let found = match code {
+        libc::EMFILE => Some(Shortage::ProcessDescriptors),
+        libc::ENFILE => Some(Shortage::SystemDescriptors),
+        libc::ENOBUFS | libc::ENOMEM => Some(Shortage::Memory),
+        _ => None,
+    };
+    // Winsock's numbers: WSAEMFILE and WSAENOBUFS.
+    #[cfg(windows)]
+    let found = match code {
+        10024 => Some(Shortage::ProcessDescriptors),
+        10055 => Some(Shortage::Memory),
+        _ => None,
+    };
+    #[cfg(not(any(unix, windows)))]
+    let found = {
+        let _ = code;
+        None
+    };
+    found
+}
+
+/// `accept()` failed: what happened and what to do, as one sentence the server says
+/// once (not once per retry; see `net::AcceptFailures`).
+pub fn accept_failed(err: &io::Error) -> String {
+    let what = match shortage(err) {
+        Some(Shortage::ProcessDescriptors) => {
+            "this server holds all the file descriptors it may (every connection is \
+             one, and `ulimit -n` caps them) [EMFILE, too many open files; WinError \
+             10024 on Windows]. Close some connections (end idle clients), or stop the \
+             server and start it again after `ulimit -n 4096` in its terminal"
+        }
+        Some(Shortage::SystemDescriptors) => {
+            "the whole system has run out of file descriptors [ENFILE, too many open \
+             files in system]. Close connections and programs you do not need, or ask the \
+             administrator to raise the system's limit"
+        }
+        Some(Shortage::Memory) => {
+            "the system has no memory left for another socket [ENOBUFS / ENOMEM; WinError \
+             10055 on Windows]. Close connections and programs you do not need"
+        }
+        None => {
+            return format!(
+                "accept() failed: {}. The server tries again in a moment",
+                describe(err)
+            )
+        }
+    };
+    format!(
+        "accept() failed: {what}. New clients wait in the listen queue meanwhile; the \
+         server tries again a few times a second and says when it serves again"
+    )
 }
 
 /// Any other socket error, in words. Used by `main` for whatever a lab did not
@@ -137,7 +238,6 @@ pub fn describe(err: &io::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::labs::LABS;
 
     fn addr(text: &str) -> SocketAddr {
         text.parse().expect("test addresses are valid")
@@ -146,7 +246,7 @@ mod tests {
     #[test]
     fn port_in_use_names_the_port_and_both_fixes() {
         let err = io::Error::from(ErrorKind::AddrInUse);
-        let text = bind_failed(err, addr("127.0.0.1:6666"), Protocol::Tcp).to_string();
+        let text = bind_failed(err, addr("127.0.0.1:6666"), "tcp").to_string();
         assert!(text.contains("port 6666"), "{text}");
         assert!(text.contains("--port 0"), "{text}");
         assert!(text.contains("Ctrl-C"), "{text}");
@@ -155,14 +255,14 @@ mod tests {
     #[test]
     fn permission_denied_below_1024_explains_privileged_ports() {
         let err = io::Error::from(ErrorKind::PermissionDenied);
-        let text = bind_failed(err, addr("127.0.0.1:80"), Protocol::Tcp).to_string();
+        let text = bind_failed(err, addr("127.0.0.1:80"), "tcp").to_string();
         assert!(text.contains("below 1024"), "{text}");
     }
 
     #[test]
     fn refused_names_the_address_and_the_server_to_start() {
         let err = io::Error::from(ErrorKind::ConnectionRefused);
-        let text = connect_failed(err, addr("127.0.0.1:6666"), &LABS[0]).to_string();
+        let text = connect_failed(err, addr("127.0.0.1:6666"), 1).to_string();
         assert!(text.contains("127.0.0.1:6666"), "{text}");
         assert!(text.contains("`lab 1 server`"), "{text}");
     }
@@ -178,6 +278,49 @@ mod tests {
         assert!(text.contains("--send-timeout 1.5 s"), "{text}");
         let reset = io::Error::from(ErrorKind::ConnectionReset);
         assert!(send_stalled(&reset, addr("127.0.0.1:7777"), waited).is_none());
+    }
+
+    #[test]
+    fn a_typed_host_is_shown_escaped() {
+        let text = resolve_failed("\x1b[2Jevil", None).to_string();
+        assert!(text.contains("`\\e[2Jevil`"), "{text}");
+        assert!(!text.contains('\x1b'), "{text}");
+    }
+
+    #[test]
+    fn a_server_that_went_away_is_one_sentence_naming_the_lab_to_start() {
+        let text = server_went_away(addr("127.0.0.1:9000"), 3);
+        assert!(
+            text.contains("127.0.0.1:9000 closed the connection"),
+            "{text}"
+        );
+        assert!(text.contains("Start `lab 3 server` again"), "{text}");
+        let err = io::Error::from(ErrorKind::ConnectionReset);
+        let text = server_connection_broke(addr("127.0.0.1:9000"), "sending", &err, 3);
+        assert!(
+            text.contains("broke while sending: the other side reset"),
+            "{text}"
+        );
+        assert!(text.contains("`lab 3 server`"), "{text}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn out_of_file_descriptors_says_what_to_do() {
+        let text = accept_failed(&io::Error::from_raw_os_error(libc::EMFILE));
+        assert!(text.starts_with("accept() failed: "), "{text}");
+        assert!(text.contains("ulimit -n"), "{text}");
+        assert!(text.contains("Close some connections"), "{text}");
+        assert!(text.contains("EMFILE"), "{text}");
+        let text = accept_failed(&io::Error::from_raw_os_error(libc::ENOBUFS));
+        assert!(text.contains("no memory left for another socket"), "{text}");
+    }
+
+    #[test]
+    fn another_accept_failure_is_described_in_words() {
+        let text = accept_failed(&io::Error::from(ErrorKind::ConnectionAborted));
+        assert!(text.contains("aborted"), "{text}");
+        assert!(text.contains("tries again"), "{text}");
     }
 
     #[test]

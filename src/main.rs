@@ -11,17 +11,35 @@ mod menu;
 mod net;
 mod term;
 
+use std::ffi::OsString;
 use std::io::{self, Write};
 use std::process::ExitCode;
 
-use clap::{ArgMatches, FromArgMatches};
+use clap::builder::Styles;
+use clap::{ArgMatches, ColorChoice, FromArgMatches};
 
 use crate::labs::Lab;
 
 fn main() -> ExitCode {
-    let matches = match cli::command().try_get_matches() {
+    let argv: Vec<OsString> = std::env::args_os().collect();
+    // Did the student type anything a terminal would act on (`--host $'\e[2J'`)?
+    let typed_unsafe = argv
+        .iter()
+        .any(|arg| !term::prints_as_is(&arg.to_string_lossy()));
+    let mut command = cli::command();
+    // clap prints its own help and usage errors, in colour on a terminal: `--no-color`
+    // turns those off too (before parsing, since a usage error stops the parse).
+    if argv.iter().skip(1).any(|arg| arg == "--no-color") {
+        command = command.color(ColorChoice::Never);
+    }
+    // clap repeats a wrong argument in its error as typed. Plain styles let
+    // `usage_error` show that error escaped, like a peer's bytes.
+    if typed_unsafe {
+        command = command.styles(Styles::plain());
+    }
+    let matches = match command.try_get_matches_from(argv) {
         Ok(matches) => matches,
-        Err(err) => return usage_error(err),
+        Err(err) => return usage_error(err, typed_unsafe),
     };
     match run(&matches) {
         Ok(()) => ExitCode::SUCCESS,
@@ -36,8 +54,22 @@ fn main() -> ExitCode {
 
 /// A usage error (unknown lab or role, bad option): clap's message, a pointer to
 /// `lab list`, and exit code 2. (`--help` and `--version` also arrive here, exit 0.)
-fn usage_error(err: clap::Error) -> ExitCode {
+/// With `typed_unsafe`, clap's message is printed escaped (`\e[2J`, not the raw escape).
+fn usage_error(err: clap::Error, typed_unsafe: bool) -> ExitCode {
     use clap::error::ErrorKind;
+    let shows_what_was_typed = !matches!(
+        err.kind(),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+    );
+    if typed_unsafe && shows_what_was_typed {
+        let rendered = err.render().ansi().to_string();
+        let lines: Vec<String> = rendered.lines().map(term::safe_str).collect();
+        eprintln!("{}", lines.join("\n"));
+        if err.kind() == ErrorKind::InvalidSubcommand {
+            eprintln!("tip: `lab list` shows the labs; `lab N` shows lab N's roles.");
+        }
+        return ExitCode::from(2);
+    }
     if err.kind() == ErrorKind::InvalidSubcommand {
         let _ = err.print();
         eprintln!("tip: `lab list` shows the labs; `lab N` shows lab N's roles.");

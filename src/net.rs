@@ -1,15 +1,19 @@
-//! The two network chores every lab does the same way: turning `--host` and `--port`
-//! into addresses, and announcing `listening on HOST:PORT (tcp|udp)`.
+//! The network chores every lab does the same way: turning `--host` and `--port`
+//! into addresses, announcing `listening on HOST:PORT (tcp|udp)`, and living through
+//! a failing accept().
 //!
 //! Neither hides a socket call: `resolve` is Python's `getaddrinfo`, and the labs
 //! create, bind and listen on their sockets themselves.
 
+use std::fmt::Display;
+use std::io;
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::thread;
+use std::time::Duration;
 
 use clap::Args;
 
 use crate::hint;
-use crate::labs::{Lab, Protocol};
 use crate::term::say;
 
 /// `--host` and `--port`, shared by every role that opens a socket.
@@ -44,8 +48,8 @@ impl Endpoint {
     }
 
     /// A TCP connection to the first address `--host` stands for that answers: see
-    /// [`connect_tcp`].
-    pub fn connect_tcp(&self, lab: &Lab) -> anyhow::Result<(TcpStream, SocketAddr)> {
+    /// [`connect_tcp`]. `lab` is the lab's number, for the hint to start its server.
+    pub fn connect_tcp(&self, lab: u8) -> anyhow::Result<(TcpStream, SocketAddr)> {
         connect_tcp(&self.resolve()?, lab)
     }
 
@@ -59,8 +63,8 @@ impl Endpoint {
 /// `TcpStream::connect` (socket() + connect(), as lab 1 shows step by step) to each
 /// address in turn until one answers, like Python's `socket.create_connection`:
 /// `localhost` may stand for ::1 and 127.0.0.1, and the server may listen on only one.
-/// If none answers, the last error as a sentence (refused: start `lab N server` first).
-pub fn connect_tcp(servers: &[SocketAddr], lab: &Lab) -> anyhow::Result<(TcpStream, SocketAddr)> {
+/// If none answers, the last error as a sentence (refused: start `lab LAB server` first).
+pub fn connect_tcp(servers: &[SocketAddr], lab: u8) -> anyhow::Result<(TcpStream, SocketAddr)> {
     let mut last_error = None;
     for &server in servers {
         match TcpStream::connect(server) {
@@ -74,7 +78,7 @@ pub fn connect_tcp(servers: &[SocketAddr], lab: &Lab) -> anyhow::Result<(TcpStre
 /// Prints `listening on 127.0.0.1:6666 (tcp)` with the port the OS really gave, so a
 /// student (or a test) started with `--port 0` learns the port. On 0.0.0.0 or `::`
 /// also warns, on stderr, that other machines can now reach the server.
-pub fn announce_listening(local: SocketAddr, protocol: Protocol) {
+pub fn announce_listening(local: SocketAddr, protocol: impl Display) {
     say!("listening on {local} ({protocol})");
     if local.ip().is_unspecified() {
         eprintln!(
@@ -82,6 +86,49 @@ pub fn announce_listening(local: SocketAddr, protocol: Protocol) {
              network can now connect to this server. Use --host 127.0.0.1 to keep it private.",
             local.ip()
         );
+    }
+}
+
+/// How long a server waits after a failed accept() before it calls accept() again.
+/// The client it could not take stays in the listen queue, so without a pause a server
+/// out of file descriptors would fail and retry half a million times a second.
+pub const ACCEPT_RETRY_PAUSE: Duration = Duration::from_millis(200);
+
+/// A server's failing accept(): says what happened once (not once per retry), pauses
+/// before each retry, and says so when accept() works again.
+///
+/// ```text
+/// let mut failures = AcceptFailures::default();
+/// loop {
+///     match listener.accept() {
+///         Ok(client) => { failures.recovered(); /* serve it */ }
+///         Err(err) => failures.failed(&err), // says it once, then pauses
+///     }
+/// }
+/// ```
+#[derive(Debug, Default)]
+pub struct AcceptFailures {
+    /// The sentence said for the failures in a row so far, if accept() is failing.
+    said: Option<String>,
+}
+
+impl AcceptFailures {
+    /// accept() failed: says why, unless this same failure was said last time, then
+    /// waits [`ACCEPT_RETRY_PAUSE`].
+    pub fn failed(&mut self, err: &io::Error) {
+        let sentence = hint::accept_failed(err);
+        if self.said.as_deref() != Some(sentence.as_str()) {
+            say!("{sentence}");
+            self.said = Some(sentence);
+        }
+        thread::sleep(ACCEPT_RETRY_PAUSE);
+    }
+
+    /// accept() returned a client. After failures, says that the server serves again.
+    pub fn recovered(&mut self) {
+        if self.said.take().is_some() {
+            say!("accept() works again: the server is serving clients again");
+        }
     }
 }
 

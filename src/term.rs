@@ -93,6 +93,16 @@ pub fn safe_str(text: &str) -> String {
     safe(text.as_bytes())
 }
 
+/// True when [`safe_str`] would show `text` as it is (backslashes aside): nothing in it
+/// that a terminal would act on. For text the student typed, such as arguments.
+pub fn prints_as_is(text: &str) -> bool {
+    text.chars().all(|c| {
+        let mut shown = String::new();
+        push_safe_char(&mut shown, c);
+        c == '\\' || shown.len() == c.len_utf8()
+    })
+}
+
 /// [`safe`], cut to at most `max_chars` characters with a note of how many *bytes*
 /// were left out, so a 1 MiB message prints as one readable line. The cut never falls
 /// inside an escape: `\x00` is shown whole or not at all.
@@ -367,6 +377,14 @@ mod tests {
     #[test]
     fn c1_controls_and_direction_overrides_are_escaped() {
         assert_eq!(safe_str("a\u{9b}b\u{202e}c"), "a\\u{9b}b\\u{202e}c");
+    }
+
+    #[test]
+    fn typed_text_prints_as_is_unless_a_terminal_would_act_on_it() {
+        assert!(prints_as_is("尹哲 C:\\Users\\amy --port 0"));
+        assert!(!prints_as_is("\x1b[2Jevil"));
+        assert!(!prints_as_is("a\rb"));
+        assert!(!prints_as_is("abc\u{202e}"));
     }
 
     #[test]

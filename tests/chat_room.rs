@@ -417,7 +417,8 @@ fn client_reports_server_gone_instead_of_hanging() {
     client.wait_for("* welcome, ann!");
     server.kill();
     let started = Instant::now();
-    client.wait_for_err("closed the connection");
+    let error = client.wait_for_err("closed the connection");
+    assert!(error.contains("Start `lab 6 server` again"), "{error}");
     assert_eq!(client.wait_exit().code(), Some(1));
     assert!(started.elapsed() < Duration::from_secs(3));
 }

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{lab_cmd, parse_port, Lab};
+use common::{connect, hermetic, lab_cmd, parse_port, Lab};
 use predicates::prelude::*;
 
 #[test]
@@ -56,8 +56,7 @@ fn a_lab_is_named_by_number_or_by_slug() {
 #[test]
 fn a_closed_stdout_ends_quietly_without_a_broken_pipe_panic() {
     // `lab 1 guide | head -1`: the reader leaves after one line.
-    let mut child = std::process::Command::new(common::lab_binary())
-        .args(["1", "guide"])
+    let mut child = hermetic(&["1", "guide"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -241,4 +240,112 @@ fn a_lab_summary_wraps_at_80_columns_when_the_terminal_is_80_wide() {
         let summary = String::from_utf8_lossy(&output);
         assert!(widest(&summary) <= 80, "{summary}");
     }
+}
+
+// ---------------------------------------------------------------------------------
+// Colours: --no-color wins over everything
+// ---------------------------------------------------------------------------------
+
+/// `lab ARGS` with colours forced on from outside: CLICOLOR_FORCE=1 (which the colour
+/// crates obey even on a pipe) and no NO_COLOR, as a student's shell may have them.
+fn colour_forced(args: &[&str]) -> assert_cmd::Command {
+    let mut cmd = hermetic(args);
+    cmd.env_remove("NO_COLOR").env("CLICOLOR_FORCE", "1");
+    let mut cmd = assert_cmd::Command::from_std(cmd);
+    cmd.timeout(common::PATIENCE);
+    cmd
+}
+
+/// What `lab 1 server --quiet` (plus `extra`) prints for one client, colours forced on.
+fn lab_1_server_with_colour_forced(extra: &[&str]) -> String {
+    let mut args = vec!["1", "server", "--port", "0", "--quiet"];
+    args.extend_from_slice(extra);
+    let mut cmd = hermetic(&args);
+    cmd.env_remove("NO_COLOR").env("CLICOLOR_FORCE", "1");
+    let mut server = Lab::spawn(cmd);
+    let port = server.port();
+    drop(connect(port));
+    server.wait_for("[disconnect]");
+    server.stdout_so_far()
+}
+
+#[test]
+fn clicolor_force_colours_the_peers_even_on_a_pipe() {
+    // The control for the test below: without --no-color the colour does show.
+    let printed = lab_1_server_with_colour_forced(&[]);
+    assert!(printed.contains('\x1b'), "{printed:?}");
+}
+
+#[test]
+fn no_color_turns_colours_off_even_when_clicolor_force_is_set() {
+    let printed = lab_1_server_with_colour_forced(&["--no-color"]);
+    assert!(!printed.contains('\x1b'), "{printed:?}");
+    assert!(printed.contains("[connect] 127.0.0.1:"), "{printed}");
+}
+
+#[test]
+fn no_color_also_turns_off_the_colours_of_help_and_usage_errors() {
+    // clap colours its help and errors when forced to (the control)...
+    let forced = colour_forced(&["1", "server", "--bogus"]).assert().code(2);
+    assert!(forced.get_output().stderr.contains(&0x1b));
+    // ...and --no-color, wherever it stands, turns that off too.
+    for args in [
+        &["--no-color", "1", "server", "--bogus"][..],
+        &["1", "server", "--bogus", "--no-color"],
+    ] {
+        let usage = colour_forced(args).assert().code(2);
+        let stderr = String::from_utf8_lossy(&usage.get_output().stderr).into_owned();
+        assert!(!stderr.contains('\x1b'), "{args:?}: {stderr:?}");
+        assert!(stderr.contains("--bogus"), "{stderr}");
+    }
+    let help = colour_forced(&["--no-color", "1", "server", "--help"])
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&help.get_output().stdout).into_owned();
+    assert!(!stdout.contains('\x1b'), "{stdout:?}");
+    assert!(stdout.contains("--backlog"), "{stdout}");
+}
+
+// ---------------------------------------------------------------------------------
+// What the student typed is printed back escaped
+// ---------------------------------------------------------------------------------
+
+#[test]
+fn a_typed_host_is_printed_back_escaped() {
+    for role in [["1", "client"], ["1", "server"], ["5", "client"]] {
+        let mut args = role.to_vec();
+        args.extend(["--port", "0", "--host", "\x1b[2Jevil\x07"]);
+        let run = colour_forced(&args).assert().code(1);
+        let stderr = String::from_utf8_lossy(&run.get_output().stderr).into_owned();
+        assert!(
+            !stderr.contains('\x1b') && !stderr.contains('\x07'),
+            "{stderr:?}"
+        );
+        assert!(
+            stderr.contains("could not find the host `\\e[2Jevil\\x07`"),
+            "{role:?}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn control_characters_in_a_wrong_argument_are_printed_back_escaped() {
+    let run = colour_forced(&["1", "server", "--port", "\x1b[2J1"])
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&run.get_output().stderr).into_owned();
+    assert!(!stderr.contains('\x1b'), "{stderr:?}");
+    assert!(
+        stderr.contains("invalid value '\\e[2J1' for '--port"),
+        "{stderr}"
+    );
+
+    let run = colour_forced(&["\x1b]0;pwned\x07"]).assert().code(2);
+    let stderr = String::from_utf8_lossy(&run.get_output().stderr).into_owned();
+    assert!(
+        !stderr.contains('\x1b') && !stderr.contains('\x07'),
+        "{stderr:?}"
+    );
+    assert!(stderr.contains("\\e]0;pwned\\x07"), "{stderr}");
+    assert!(stderr.contains("lab list"), "{stderr}");
 }

@@ -380,6 +380,131 @@ fn lab_6_survives_garbage_a_mebibyte_without_newline_and_a_client_cut_mid_line()
 }
 
 // ---------------------------------------------------------------------------------
+// accept() failing: the server runs out of file descriptors
+// ---------------------------------------------------------------------------------
+
+/// Reads (and with `new`, sets) the RLIMIT_NOFILE of process `pid`: what `ulimit -n`
+/// shows in the server's own shell, changed from outside with prlimit(2).
+#[cfg(target_os = "linux")]
+fn open_files_limit(pid: u32, new: Option<libc::rlimit>) -> libc::rlimit {
+    let mut old = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    let new_ptr = new
+        .as_ref()
+        .map_or(std::ptr::null(), |limit| limit as *const _);
+    // SAFETY: prlimit reads `new_ptr` (null or a live rlimit) and writes `old`.
+    let rc = unsafe { libc::prlimit(pid as libc::pid_t, libc::RLIMIT_NOFILE, new_ptr, &mut old) };
+    assert_eq!(rc, 0, "prlimit: {}", std::io::Error::last_os_error());
+    old
+}
+
+/// The lowest descriptor number process `pid` has not open: the one its next socket
+/// would get (a blocked accept() has reserved it already).
+#[cfg(target_os = "linux")]
+fn lowest_free_descriptor(pid: u32) -> u64 {
+    let open: Vec<u64> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .expect("/proc works")
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse().ok())
+        .collect();
+    (0..).find(|n| !open.contains(n)).expect("a free number")
+}
+
+/// Starts `lab N server`, then takes its file descriptors away (as a low `ulimit -n`
+/// does): accept() fails. The server must say so once, in a sentence with what to do,
+/// and not once per retry; when the limit is back, it must serve the waiting client.
+/// Returns the server and that client, accepted (`accepted` is the server's line).
+#[cfg(target_os = "linux")]
+fn runs_out_of_descriptors_and_recovers(
+    lab: &str,
+    extra: &[&str],
+    accepted: &str,
+) -> (Lab, TcpStream) {
+    let (mut server, port) = Lab::server(lab, extra);
+    let pid = server.pid();
+    let normal = open_files_limit(pid, None);
+    let low = libc::rlimit {
+        rlim_cur: lowest_free_descriptor(pid),
+        rlim_max: normal.rlim_max,
+    };
+    open_files_limit(pid, Some(low));
+
+    // A blocked accept() reserved its descriptor before the limit fell, so this
+    // client may still get in; it leaves at once, and the next accept() fails.
+    drop(connect(port));
+    let said = server.wait_for("accept() failed");
+    assert!(said.contains("ulimit -n"), "{said}");
+    assert!(said.contains("Close some connections"), "{said}");
+
+    // The next client waits in the listen queue; the server retries without a word.
+    // (Printed on every retry, the sentence would appear hundreds of times by now.)
+    let waiting = connect(port);
+    thread::sleep(Duration::from_secs(1));
+    let printed = server.stdout_so_far();
+    assert_eq!(
+        printed.matches("accept() failed").count(),
+        1,
+        "lab {lab} says it once:\n{printed}"
+    );
+    assert_nothing_raw(&printed);
+
+    // The cause is gone: the waiting client is served.
+    open_files_limit(pid, Some(normal));
+    server.wait_for("accept() works again");
+    server.wait_for(accepted);
+    (server, waiting)
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn lab_1_out_of_file_descriptors_says_so_once_and_serves_again() {
+    let (mut server, mut client) =
+        runs_out_of_descriptors_and_recovers("1", &["--quiet"], "[connect]");
+    client.write_all(b"still there?\n").expect("send");
+    read_until_contains(&mut client, "still there?");
+    drop(client);
+    server.wait_for("[disconnect]");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn lab_2_out_of_file_descriptors_says_so_once_and_serves_again() {
+    let (mut server, mut client) = runs_out_of_descriptors_and_recovers("2", &[], "accept() ->");
+    client.write_all("尹哲".as_bytes()).expect("send");
+    server.wait_for("尹哲");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn lab_3_out_of_file_descriptors_says_so_once_and_serves_again() {
+    let (mut server, mut client) = runs_out_of_descriptors_and_recovers("3", &[], "[connect]");
+    client.write_all(b"amy:hello").expect("send");
+    server.wait_for("hello");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn lab_7_out_of_file_descriptors_says_so_once_and_serves_again() {
+    runs_out_of_descriptors_and_recovers("7", &[], "accept() ->");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn lab_4_out_of_file_descriptors_says_so_once_and_serves_again() {
+    let (_server, mut client) = runs_out_of_descriptors_and_recovers("4", &[], "[connect]");
+    read_until_contains(&mut client, "welcome");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn lab_6_out_of_file_descriptors_says_so_once_and_serves_again() {
+    let (mut server, mut client) = runs_out_of_descriptors_and_recovers("6", &[], "[connect]");
+    client.write_all(b"ann\n").expect("send");
+    server.wait_for("[join] ann");
+}
+
+// ---------------------------------------------------------------------------------
 // Ctrl-C and SIGTERM
 // ---------------------------------------------------------------------------------
 

@@ -161,14 +161,16 @@ fn server(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
         .local_addr()?
         .as_socket()
         .context("the listening socket has no IP address")?;
-    net::announce_listening(local, lab.protocol);
-
     // Ctrl-C or SIGTERM ends the server with a word and exit code 0. The OS closes its
     // sockets: a connected client's recv() returns 0 bytes, and the port is free again.
+    // Installed before we say we listen: a signal that comes right after that line
+    // (a script, a test) must find the handler already in place.
     term::stop_on_ctrl_c()?;
+    net::announce_listening(local, lab.protocol);
 
     // One client at a time, for ever (Ctrl-C stops the server). Each client's address
     // is shown in a colour of its own, so one conversation is easy to tell from the next.
+    let mut accept_failures = net::AcceptFailures::default();
     for client_number in 0.. {
         // 4. accept(): blocks until a client has connected, then returns a NEW socket
         //    for that client. The listening socket stays open for the next one.
@@ -178,16 +180,16 @@ fn server(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
             "takes the next connected client, or waits until one connects.",
         );
         steps.done("accept() waiting...");
-        let (conn, peer) = match listener.accept() {
-            Ok(accepted) => accepted,
-            Err(err) => {
-                say!(
-                    "accept() failed: {}; waiting for the next client",
-                    hint::describe(&err)
-                );
-                continue;
+        // accept() fails when the server runs out of file descriptors (every socket
+        // is one) or memory. The client stays queued, so accept() would fail again at
+        // once: the floor says why once, pauses, and we try again.
+        let (conn, peer) = loop {
+            match listener.accept() {
+                Ok(accepted) => break accepted,
+                Err(err) => accept_failures.failed(&err),
             }
         };
+        accept_failures.recovered();
         let peer = peer.as_socket().context("the client has no IP address")?;
         let shown = paint(&peer.to_string(), client_number);
         steps.done(format!("accept() -> {shown}"));
@@ -357,7 +359,7 @@ fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
     }
     let (mut socket, server) = match (connected, refused) {
         (Some(pair), _) => pair,
-        (None, Some((err, server))) => return Err(hint::connect_failed(err, server, lab)),
+        (None, Some((err, server))) => return Err(hint::connect_failed(err, server, lab.number)),
         (None, None) => unreachable!("resolve() returns at least one address"),
     };
     let local = socket
@@ -393,7 +395,7 @@ fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
             "hands your message to the kernel, which sends it to the server.",
         );
         send_all(&socket, line.as_bytes(), &steps)
-            .map_err(|err| server_gone(server, "sending", &err))?;
+            .map_err(|err| server_gone(server, "sending", &err, lab))?;
         steps.done(format!("send({})", bytes(line.len())));
 
         if line == "exit" {
@@ -407,20 +409,14 @@ fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
         // 4. recv(): blocks until the reply arrives.
         steps.next(&mut input, "recv(1024)", "waits for the server's reply.");
         match socket.read(&mut buf) {
-            Ok(0) => {
-                anyhow::bail!(
-                    "the server at {server} closed the connection (recv() returned 0 bytes): \
-                     it was stopped or restarted. Start `lab {} server` again and reconnect",
-                    lab.number
-                )
-            }
+            Ok(0) => anyhow::bail!(hint::server_went_away(server, lab.number)),
             Ok(n) => {
                 steps.done(format!("recv(1024) -> {}", bytes(n)));
                 // Show the reply as text; a trailing newline (from nc, say) is not news.
                 let reply = buf[..n].strip_suffix(b"\n").unwrap_or(&buf[..n]);
                 say!("{}", safe(reply));
             }
-            Err(err) => return Err(server_gone(server, "waiting for the reply", &err)),
+            Err(err) => return Err(server_gone(server, "waiting for the reply", &err, lab)),
         }
     }
 }
@@ -434,11 +430,10 @@ fn bytes(n: usize) -> String {
     }
 }
 
-fn server_gone(server: SocketAddr, doing: &str, err: &std::io::Error) -> anyhow::Error {
-    anyhow::anyhow!(
-        "the connection to {server} broke while {doing}: {}",
-        hint::describe(err)
-    )
+fn server_gone(server: SocketAddr, doing: &str, err: &std::io::Error, lab: &Lab) -> anyhow::Error {
+    anyhow::anyhow!(hint::server_connection_broke(
+        server, doing, err, lab.number
+    ))
 }
 
 // ---------------------------------------------------------------------------------

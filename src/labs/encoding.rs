@@ -156,11 +156,13 @@ fn server(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
     let local = listener
         .local_addr()
         .context("the listening socket has no address")?;
-    net::announce_listening(local, lab.protocol);
-
     // Ctrl-C or SIGTERM ends the server with a word and exit code 0. The OS closes its
     // sockets: a connected client's recv() returns 0 bytes, and the port is free again.
+    // Installed before we say we listen: a signal that comes right after that line
+    // (a script, a test) must find the handler already in place.
     term::stop_on_ctrl_c()?;
+    net::announce_listening(local, lab.protocol);
+
     if args.stream {
         tell!(
             "--stream: one streaming decoder per encoding per connection; a character split \
@@ -174,18 +176,19 @@ fn server(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
     }
 
     // One client at a time, for ever (Ctrl-C stops the server).
+    let mut accept_failures = net::AcceptFailures::default();
     for n in 0.. {
         say!("accept() waiting...");
-        let (conn, peer) = match listener.accept() {
-            Ok(accepted) => accepted,
-            Err(err) => {
-                say!(
-                    "accept() failed: {}; waiting for the next client",
-                    hint::describe(&err)
-                );
-                continue;
+        // accept() fails when the server runs out of file descriptors (every socket
+        // is one) or memory. The client stays queued, so accept() would fail again at
+        // once: the floor says why once, pauses, and we try again.
+        let (conn, peer) = loop {
+            match listener.accept() {
+                Ok(accepted) => break accepted,
+                Err(err) => accept_failures.failed(&err),
             }
         };
+        accept_failures.recovered();
         let who = paint(&peer.to_string(), n);
         say!("accept() -> {who}");
 
@@ -293,7 +296,7 @@ fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
     let mut input = Lines::from_stdin();
     // socket() + connect(), to each address --host stands for until one answers
     // (Python: socket.create_connection((host, port))).
-    let (mut stream, server) = args.endpoint.connect_tcp(lab)?;
+    let (mut stream, server) = args.endpoint.connect_tcp(lab.number)?;
     // TCP_NODELAY: send each send() at once instead of waiting to gather more bytes
     // (Nagle's algorithm), so with --chunk every piece leaves on its own.
     stream
@@ -356,7 +359,7 @@ fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
             // write_all() is Python's sendall(): it calls send() until every byte is out.
             stream.write_all(piece).map_err(|err| {
                 hint::send_stalled(&err, server, args.send_timeout)
-                    .unwrap_or_else(|| server_gone(server, &err))
+                    .unwrap_or_else(|| server_gone(server, &err, lab))
             })?;
             say!(
                 "send({}): {}",
@@ -377,11 +380,10 @@ fn parse_seconds(text: &str) -> Result<Duration, String> {
     }
 }
 
-fn server_gone(server: SocketAddr, err: &std::io::Error) -> anyhow::Error {
-    anyhow::anyhow!(
-        "the connection to {server} broke while sending: {}. Is `lab 2 server` still running?",
-        hint::describe(err)
-    )
+fn server_gone(server: SocketAddr, err: &std::io::Error, lab: &Lab) -> anyhow::Error {
+    anyhow::anyhow!(hint::server_connection_broke(
+        server, "sending", err, lab.number
+    ))
 }
 
 fn encoding_name(encoding: TextEncoding) -> &'static str {

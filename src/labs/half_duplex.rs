@@ -90,26 +90,29 @@ fn server(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
     // socket() + setsockopt(SO_REUSEADDR) (not on Windows) + bind() + listen(128).
     let listener =
         TcpListener::bind(addr).map_err(|err| hint::bind_failed(err, addr, lab.protocol))?;
-    net::announce_listening(listener.local_addr()?, lab.protocol);
-
     // Ctrl-C or SIGTERM ends the server with a word and exit code 0. The OS closes its
     // sockets: a connected client's recv() returns 0 bytes, and the port is free again.
+    // Installed before we say we listen: a signal that comes right after that line
+    // (a script, a test) must find the handler already in place.
     term::stop_on_ctrl_c()?;
+    net::announce_listening(listener.local_addr()?, lab.protocol);
+
     let mut input = Lines::from_stdin();
 
     // One client after another. `number` picks each client's colour.
+    let mut accept_failures = net::AcceptFailures::default();
     for number in 0.. {
         say!("waiting for a client (accept)...");
-        let (conn, peer) = match listener.accept() {
-            Ok(accepted) => accepted,
-            Err(err) => {
-                say!(
-                    "accept() failed: {}; waiting for the next client",
-                    hint::describe(&err)
-                );
-                continue;
+        // accept() fails when the server runs out of file descriptors (every socket
+        // is one) or memory. The client stays queued, so accept() would fail again at
+        // once: the floor says why once, pauses, and we try again.
+        let (conn, peer) = loop {
+            match listener.accept() {
+                Ok(accepted) => break accepted,
+                Err(err) => accept_failures.failed(&err),
             }
         };
+        accept_failures.recovered();
         say!(
             "[connect] {peer} (client #{}); the client speaks first",
             number + 1
@@ -215,7 +218,7 @@ fn converse(mut conn: &TcpStream, peer: SocketAddr, number: usize, input: &mut L
 fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
     // socket() + connect(), to each address --host stands for until one answers
     // (Python: socket.create_connection((host, port))).
-    let (mut conn, server) = args.endpoint.connect_tcp(lab)?;
+    let (mut conn, server) = args.endpoint.connect_tcp(lab.number)?;
     let local = conn.local_addr()?;
     tell!(
         "connected to {server} from {local} as {}. You speak first; q quits.",
@@ -240,7 +243,7 @@ fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
         if is_quit(line.as_bytes()) {
             // A plain `q`, without the name tag: the classic server understands it too.
             conn.write_all(b"q")
-                .map_err(|err| server_gone(server, "sending q", &err))?;
+                .map_err(|err| server_gone(server, "sending q", &err, lab))?;
             say!("you ended the conversation");
             return Ok(());
         }
@@ -253,7 +256,7 @@ fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
             continue;
         }
         conn.write_all(message.as_bytes())
-            .map_err(|err| server_gone(server, "sending", &err))?;
+            .map_err(|err| server_gone(server, "sending", &err, lab))?;
 
         // The server's turn: recv() blocks until the reply comes, and we cannot type.
         // If the server dies now, its kernel closes the connection and recv() returns
@@ -265,16 +268,11 @@ fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
             match conn.read(&mut buf) {
                 Ok(n) => break n,
                 Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
-                Err(err) => return Err(server_gone(server, "waiting for the reply", &err)),
+                Err(err) => return Err(server_gone(server, "waiting for the reply", &err, lab)),
             }
         };
         if n == 0 {
-            anyhow::bail!(
-                "the server at {server} closed the connection while you waited for its reply \
-                 (recv() returned 0 bytes): it was stopped, or it ended the conversation. Start \
-                 `lab {} server` again and reconnect",
-                lab.number
-            );
+            anyhow::bail!(hint::server_went_away(server, lab.number));
         }
         let reply = trim_newline(&buf[..n]);
         if is_quit(reply) {
@@ -285,11 +283,10 @@ fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
     }
 }
 
-fn server_gone(server: SocketAddr, doing: &str, err: &io::Error) -> anyhow::Error {
-    anyhow::anyhow!(
-        "the connection to {server} broke while {doing}: {}",
-        hint::describe(err)
-    )
+fn server_gone(server: SocketAddr, doing: &str, err: &io::Error, lab: &Lab) -> anyhow::Error {
+    anyhow::anyhow!(hint::server_connection_broke(
+        server, doing, err, lab.number
+    ))
 }
 
 // ---------------------------------------------------------------------------------

@@ -26,12 +26,42 @@ pub fn lab_binary() -> &'static str {
     env!("CARGO_BIN_EXE_lab")
 }
 
-/// `lab ARGS` for a one-shot run, with assert_cmd (colours off, no stdin).
+/// The variables that change what `lab` prints (colours, terminal size, language).
+/// The harness removes them all, so a test sees the same output on every machine,
+/// whatever the shell that runs `cargo test` has set (CLICOLOR_FORCE=1, LANG=zh_CN,
+/// COLUMNS=40, ...). [`hermetic`] then sets the few a test needs.
+pub const OUTSIDE_VARIABLES: &[&str] = &[
+    "CLICOLOR_FORCE",
+    "CLICOLOR",
+    "NO_COLOR",
+    "TERM",
+    "COLUMNS",
+    "LINES",
+    "LANG",
+    "LC_ALL",
+    "LC_MESSAGES",
+    "LANGUAGE",
+    // Our own override of the width to wrap at (src/term.rs): tests that want it set it.
+    "SOCKET_LAB_COLUMNS",
+];
+
+/// `lab ARGS` with the environment made hermetic: the outside variables removed, then
+/// colours off (`NO_COLOR=1`) and a fixed UTF-8 locale. A test that is about colour
+/// removes NO_COLOR again (`env_remove("NO_COLOR")`) and sets what it tests.
+pub fn hermetic(args: &[&str]) -> Command {
+    let mut cmd = Command::new(lab_binary());
+    cmd.args(args);
+    for name in OUTSIDE_VARIABLES {
+        cmd.env_remove(name);
+    }
+    cmd.env("NO_COLOR", "1").env("LC_ALL", "C.UTF-8");
+    cmd
+}
+
+/// `lab ARGS` for a one-shot run, with assert_cmd (hermetic, colours off, no stdin).
 pub fn lab_cmd(args: &[&str]) -> assert_cmd::Command {
-    let mut cmd = assert_cmd::Command::new(lab_binary());
-    cmd.args(args).env("NO_COLOR", "1").timeout(PATIENCE);
-    // Wrapping follows this override even on a pipe: the tests that want it set it.
-    cmd.env_remove("SOCKET_LAB_COLUMNS");
+    let mut cmd = assert_cmd::Command::from_std(hermetic(args));
+    cmd.timeout(PATIENCE);
     cmd
 }
 
@@ -54,12 +84,19 @@ pub struct Lab {
 }
 
 impl Lab {
-    /// Spawns `lab ARGS` with colours off.
+    /// Spawns `lab ARGS`, hermetic and with colours off (see [`hermetic`]).
     pub fn start(args: &[&str]) -> Lab {
-        let mut child = Command::new(lab_binary())
-            .args(args)
-            .env("NO_COLOR", "1")
-            .env_remove("SOCKET_LAB_COLUMNS")
+        Lab::spawn(hermetic(args))
+    }
+
+    /// Spawns a command built with [`hermetic`] and changed by the test (an
+    /// environment variable, a resource limit).
+    pub fn spawn(mut command: Command) -> Lab {
+        let args = command
+            .get_args()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -76,7 +113,7 @@ impl Lab {
             lines,
             seen: Vec::new(),
             cursor: [0, 0],
-            args: args.iter().map(|a| a.to_string()).collect(),
+            args,
         }
     }
 

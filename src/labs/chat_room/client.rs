@@ -23,7 +23,7 @@ use crate::term::{paint, safe, say, Lines};
 pub(super) fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
     // socket() + connect(), to each address --host stands for until one answers
     // (Python: socket.create_connection((host, port))).
-    let (stream, server) = args.endpoint.connect_tcp(lab)?;
+    let (stream, server) = args.endpoint.connect_tcp(lab.number)?;
     let sending = &stream;
 
     // The nickname goes first. If the server refuses it, it says why, and the next
@@ -41,9 +41,10 @@ pub(super) fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
             .context("could not share the socket with a thread")?;
         let leaving = Arc::clone(&leaving);
         let own = args.name.clone();
+        let lab_number = lab.number;
         thread::Builder::new()
             .name("reader".to_string())
-            .spawn(move || show_incoming(incoming, server, &leaving, own))
+            .spawn(move || show_incoming(incoming, server, &leaving, own, lab_number))
             .context("could not start the reader thread")?
     };
 
@@ -101,6 +102,7 @@ fn show_incoming(
     server: SocketAddr,
     leaving: &AtomicBool,
     own: Option<String>,
+    lab: u8,
 ) {
     // Server lines can be long (a /list of a full lecture hall), but not unbounded.
     let mut framer = LineFramer::new(256 * 1024);
@@ -150,10 +152,7 @@ fn show_incoming(
         (None, Some(word)) => {
             eprintln!("error: the chat room at {server} closed the connection after: {word}")
         }
-        (None, None) => eprintln!(
-            "error: the chat room at {server} closed the connection: the server stopped. \
-             Start `lab 6 server` again and reconnect"
-        ),
+        (None, None) => eprintln!("error: {}", hint::server_went_away(server, lab)),
         (Some(err), _) => eprintln!("error: {}", connection_broke(server, &err)),
     }
     std::process::exit(1);

@@ -70,8 +70,6 @@ pub(super) fn server(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
     let local = listener
         .local_addr()
         .context("the listening socket has no address")?;
-    net::announce_listening(local, lab.protocol);
-
     let started = Instant::now();
     let shared = Arc::new(Shared {
         room: Mutex::new(Room {
@@ -88,10 +86,6 @@ pub(super) fn server(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
         nick_timeout: Duration::from_secs(args.nick_timeout),
         closed: AtomicBool::new(false),
     });
-    say!(
-        "administrator console: type a line to announce it to everyone; /help lists the \
-         commands (/kick, /max, /list, /shutdown)"
-    );
 
     // Ctrl-C and SIGTERM do what /shutdown does. The handler runs on a thread of its
     // own (the ctrlc crate's), so it may take the lock like any other thread.
@@ -107,6 +101,12 @@ pub(super) fn server(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
     if let Err(err) = handler {
         say!("(Ctrl-C will stop the server without telling the clients: {err})");
     }
+    // Only now, with the handler in place, do we say we listen (see lab 1).
+    net::announce_listening(local, lab.protocol);
+    say!(
+        "administrator console: type a line to announce it to everyone; /help lists the \
+         commands (/kick, /max, /list, /shutdown)"
+    );
 
     // The console: a thread of its own, so the main thread can sit in accept().
     let console = Arc::clone(&shared);
@@ -136,6 +136,7 @@ fn accept_clients(listener: &TcpListener, shared: &Arc<Shared>) -> anyhow::Resul
     listener
         .set_nonblocking(true)
         .context("could not make the listening socket non-blocking")?;
+    let mut accept_failures = net::AcceptFailures::default();
     while !shared.closed() {
         let stream = match listener.accept() {
             Ok((stream, _)) => stream,
@@ -146,13 +147,13 @@ fn accept_clients(listener: &TcpListener, shared: &Arc<Shared>) -> anyhow::Resul
             }
             Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
             Err(err) => {
-                // Usually "too many open files": every descriptor is in use. Pause a
-                // moment instead of spinning, then try again.
-                say!("accept() failed: {}; trying again", hint::describe(&err));
-                thread::sleep(Duration::from_millis(100));
+                // Usually "too many open files": every descriptor is in use. Said once
+                // (the floor's sentence), then a pause instead of spinning, and again.
+                accept_failures.failed(&err);
                 continue;
             }
         };
+        accept_failures.recovered();
         // A client that connected and reset at once has no address any more: skip it.
         let Ok(peer) = stream.peer_addr() else {
             continue;

@@ -15,7 +15,7 @@ use crate::term::{preview, say, tell};
 pub fn run(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
     // socket() + connect(), to each address --host stands for until one answers
     // (Python: socket.create_connection((host, port))).
-    let (mut stream, server) = args.endpoint.connect_tcp(lab)?;
+    let (mut stream, server) = args.endpoint.connect_tcp(lab.number)?;
     // A server that stops reading fills its receive buffer, then ours; send() would
     // then block for ever. The write timeout bounds each send() (Python:
     // s.settimeout(10), which bounds sendall() as well as recv()).

@@ -20,11 +20,13 @@ pub fn run(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
     // socket + SO_REUSEADDR + bind + listen(128), in one call (lab 1 shows each step).
     let listener =
         TcpListener::bind(addr).map_err(|err| hint::bind_failed(err, addr, lab.protocol))?;
-    net::announce_listening(listener.local_addr()?, lab.protocol);
-
     // Ctrl-C or SIGTERM ends the server with a word and exit code 0. The OS closes its
     // sockets: a connected client's recv() returns 0 bytes, and the port is free again.
+    // Installed before we say we listen: a signal that comes right after that line
+    // (a script, a test) must find the handler already in place.
     term::stop_on_ctrl_c()?;
+    net::announce_listening(listener.local_addr()?, lab.protocol);
+
     say!("framing: {}", args.framing.describe());
     say!(
         "recv() buffer: {} bytes; longest message accepted: {} bytes",
@@ -33,17 +35,18 @@ pub fn run(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
     );
 
     // One client at a time, for ever (Ctrl-C stops the server).
+    let mut accept_failures = net::AcceptFailures::default();
     for nth in 0.. {
-        let (mut conn, peer) = match listener.accept() {
-            Ok(accepted) => accepted,
-            Err(err) => {
-                say!(
-                    "accept() failed: {}; waiting for the next client",
-                    hint::describe(&err)
-                );
-                continue;
+        // accept() fails when the server runs out of file descriptors (every socket
+        // is one) or memory. The client stays queued, so accept() would fail again at
+        // once: the floor says why once, pauses, and we try again.
+        let (mut conn, peer) = loop {
+            match listener.accept() {
+                Ok(accepted) => break accepted,
+                Err(err) => accept_failures.failed(&err),
             }
         };
+        accept_failures.recovered();
         say!("{}", paint(&format!("accept() -> {peer}"), nth));
         if args.delay > 0 {
             // A busy server: the client's send()s go on meanwhile, and their bytes wait

@@ -21,7 +21,7 @@ use crate::term::{safe, say};
 pub(super) fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
     // socket() + connect(), to each address --host stands for until one answers
     // (Python: socket.create_connection((host, port))).
-    let (stream, server) = args.endpoint.connect_tcp(lab)?;
+    let (stream, server) = args.endpoint.connect_tcp(lab.number)?;
     say!(
         "connected to {server} from {}. Type lines; `exit` leaves. What the server sends \
          appears as soon as it arrives.",
@@ -95,10 +95,7 @@ fn print_incoming(mut stream: &TcpStream, server: SocketAddr, leaving: &AtomicBo
                  0 bytes). It is still running: try again when a client has left, or ask \
                  its operator for a higher --max-clients"
             ),
-            Ok(0) => format!(
-                "the server at {server} closed the connection (recv() returned 0 bytes): it \
-                 was stopped or shut down. Start `lab {lab} server` again and reconnect"
-            ),
+            Ok(0) => hint::server_went_away(server, lab),
             Ok(n) => {
                 for line in messages(&buf[..n]) {
                     turned_away |= line.starts_with(b"sorry, the server is full");

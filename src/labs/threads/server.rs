@@ -57,8 +57,6 @@ const CLIENT_STACK: usize = 256 * 1024;
 pub(super) fn server(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
     let addr = args.endpoint.resolve_one()?;
     let listener = listen_for_a_classroom(addr, lab)?;
-    net::announce_listening(listener.local_addr()?, lab.protocol);
-
     // How does a shutdown reach the main thread while it waits in accept()? A blocked
     // accept() cannot be interrupted portably. We make the listener non-blocking:
     // accept() then returns at once with WouldBlock when nobody is waiting, and the
@@ -75,15 +73,19 @@ pub(super) fn server(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
     // Ctrl-C (SIGINT) and SIGTERM only raise the flag; the main thread does the rest.
     let on_signal = Arc::clone(&shared);
     ctrlc::set_handler(move || on_signal.stop()).context("could not install the Ctrl-C handler")?;
+    // Only now, with the handler in place, do we say we listen (see lab 1).
+    net::announce_listening(listener.local_addr()?, lab.protocol);
     say!("console: type /help for the commands; Ctrl-C or /shutdown stops the server");
     start_console(Arc::clone(&shared))?;
 
     let max_clients = args.max_clients as usize;
     let mut threads: Vec<JoinHandle<()>> = Vec::new();
     let mut arrivals = 0;
+    let mut accept_failures = net::AcceptFailures::default();
     while !shared.stopping() {
         match listener.accept() {
             Ok((stream, peer)) => {
+                accept_failures.recovered();
                 arrivals += 1;
                 if let Some(thread) = admit(&shared, stream, peer, arrivals, max_clients) {
                     threads.push(thread);
@@ -95,9 +97,9 @@ pub(super) fn server(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
                 thread::sleep(ACCEPT_POLL);
             }
             Err(err) => {
-                // For example "too many open files": this client is lost, not the server.
-                say!("accept() failed: {}", hint::describe(&err));
-                thread::sleep(ACCEPT_POLL);
+                // For example "too many open files": the client waits in the queue. Said
+                // once (the floor's sentence), then a pause before each retry.
+                accept_failures.failed(&err);
             }
         }
     }

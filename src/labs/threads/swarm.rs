@@ -82,7 +82,7 @@ pub(super) fn swarm(args: SwarmArgs, lab: &Lab) -> anyhow::Result<()> {
     // connect means no server: say so, as any client would.
     let mut streams = Vec::with_capacity(count);
     for i in 0..count {
-        match net::connect_tcp(&servers, lab) {
+        match net::connect_tcp(&servers, lab.number) {
             Ok((stream, _)) => streams.push(Ok(stream)),
             Err(err) if i == 0 => return Err(err),
             Err(err) => streams.push(Err(err.to_string())),

@@ -113,11 +113,13 @@ fn server(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
     // per-client socket). std sets no SO_REUSEADDR on UDP sockets, so a second server
     // on the same port fails here with "already in use".
     let socket = UdpSocket::bind(addr).map_err(|err| hint::bind_failed(err, addr, lab.protocol))?;
-    net::announce_listening(socket.local_addr()?, lab.protocol);
-
     // Ctrl-C or SIGTERM ends the server with a word and exit code 0. The OS closes its
     // sockets: a connected client's recv() returns 0 bytes, and the port is free again.
+    // Installed before we say we listen: a signal that comes right after that line
+    // (a script, a test) must find the handler already in place.
     term::stop_on_ctrl_c()?;
+    net::announce_listening(socket.local_addr()?, lab.protocol);
+
     tell!("(no accept(): every datagram says who sent it; one socket answers everyone. Ctrl-C stops the server.)");
 
     let mut peers = Peers::default();
@@ -331,7 +333,7 @@ fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
         unanswered: Unanswered::default(),
     };
     loop {
-        let Some(line) = input.read(&format!("{}> ", args.name)) else {
+        let Some(line) = input.read(&format!("{}> ", safe_str(&args.name))) else {
             // End of input (Ctrl-D, or the end of a piped file). There is no
             // connection to close: the server never learns we left.
             if input.interactive() {
