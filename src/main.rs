@@ -9,6 +9,7 @@ mod hint;
 mod labs;
 mod menu;
 mod net;
+mod screen;
 mod term;
 
 use std::io::{self, Write};

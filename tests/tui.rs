@@ -1,0 +1,240 @@
+//! The terminal UIs, `lab 6 client --tui` and `lab 1 playground`, run in a real
+//! pseudo-terminal (portable-pty), with what they draw read back through a terminal
+//! emulator (vt100): so the tests see the screen a student sees, and need no tmux.
+//! Keys are typed as the bytes a terminal sends (`\r` for Enter, `\x03` for Ctrl-C).
+#![cfg(unix)]
+
+mod common;
+
+use std::io::{Read, Write};
+use std::num::NonZeroU16;
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use common::{lab_binary, lab_cmd, Lab};
+use portable_pty::{native_pty_system, Child, CommandBuilder, MasterPty, PtySize};
+use predicates::prelude::*;
+
+/// How long a test waits for the screen to show something. The screens appear in
+/// milliseconds; this is for a two-core CI machine busy compiling.
+const SCREEN_PATIENCE: Duration = Duration::from_secs(30);
+
+/// What the program wrote to the terminal: every byte, and the screen they draw.
+struct Output {
+    raw: Vec<u8>,
+    screen: vt100::Parser,
+}
+
+/// `lab ARGS` in a pseudo-terminal of 80x24 (the smallest size the UIs promise).
+struct Tty {
+    child: Box<dyn Child + Send + Sync>,
+    keys: Box<dyn Write + Send>,
+    output: Arc<Mutex<Output>>,
+    _master: Box<dyn MasterPty + Send>,
+    args: String,
+}
+
+impl Tty {
+    fn start(args: &[&str]) -> Tty {
+        let (rows, cols) = (24, 80);
+        let pair = native_pty_system()
+            .openpty(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .expect("a pseudo-terminal can be opened");
+        let mut command = CommandBuilder::new(lab_binary());
+        command.args(args);
+        command.env("TERM", "xterm-256color");
+        command.env_remove("NO_COLOR");
+        command.cwd(env!("CARGO_MANIFEST_DIR"));
+        let child = pair
+            .slave
+            .spawn_command(command)
+            .expect("lab starts in the pseudo-terminal");
+        drop(pair.slave);
+        let output = Arc::new(Mutex::new(Output {
+            raw: Vec::new(),
+            screen: vt100::Parser::new(
+                NonZeroU16::new(rows).expect("rows"),
+                NonZeroU16::new(cols).expect("columns"),
+                0,
+            ),
+        }));
+        let mut reader = pair.master.try_clone_reader().expect("a reader");
+        let keys = pair.master.take_writer().expect("a writer");
+        {
+            let output = Arc::clone(&output);
+            thread::spawn(move || {
+                let mut buf = [0u8; 8192];
+                while let Ok(n) = reader.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    let mut out = output.lock().expect("the output lock");
+                    out.raw.extend_from_slice(&buf[..n]);
+                    out.screen.process(&buf[..n]);
+                }
+            });
+        }
+        Tty {
+            child,
+            keys,
+            output,
+            _master: pair.master,
+            args: args.join(" "),
+        }
+    }
+
+    /// The screen as text, row by row.
+    fn screen(&self) -> String {
+        let out = self.output.lock().expect("the output lock");
+        out.screen.screen().contents()
+    }
+
+    /// One row of the screen (0 is the top).
+    fn row(&self, n: usize) -> String {
+        let out = self.output.lock().expect("the output lock");
+        let row = out.screen.screen().rows(0, 80).nth(n).unwrap_or_default();
+        row
+    }
+
+    /// Waits until the screen shows `needle`; fails with the screen as it is.
+    fn wait_screen(&self, needle: &str) -> String {
+        let deadline = Instant::now() + SCREEN_PATIENCE;
+        loop {
+            let screen = self.screen();
+            if screen.contains(needle) {
+                return screen;
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "`lab {}` never showed {needle:?}; its screen:\n{screen}",
+                    self.args
+                );
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Types text (keys as a terminal sends them).
+    fn type_keys(&mut self, keys: &str) {
+        self.keys
+            .write_all(keys.as_bytes())
+            .and_then(|()| self.keys.flush())
+            .expect("the program reads its terminal");
+    }
+
+    /// Waits for the program to end; its exit code.
+    fn wait_exit(&mut self) -> u32 {
+        let deadline = Instant::now() + SCREEN_PATIENCE;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("the child can be waited for") {
+                return status.exit_code();
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "`lab {}` did not exit; its screen:\n{}",
+                    self.args,
+                    self.screen()
+                );
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Checks that the terminal was given back: after the last time the program
+    /// drew, it left the alternate screen and showed the cursor again.
+    fn assert_terminal_restored(&self) {
+        // The reader thread may still be taking the last bytes.
+        let deadline = Instant::now() + SCREEN_PATIENCE;
+        loop {
+            {
+                let out = self.output.lock().expect("the output lock");
+                let raw = String::from_utf8_lossy(&out.raw);
+                let entered = raw.rfind("\x1b[?1049h");
+                let left = raw.rfind("\x1b[?1049l");
+                let shown = raw.rfind("\x1b[?25h");
+                let screen = out.screen.screen();
+                if entered.is_some()
+                    && left > entered
+                    && shown > entered
+                    && !screen.alternate_screen()
+                    && !screen.hide_cursor()
+                {
+                    return;
+                }
+                if Instant::now() > deadline {
+                    panic!(
+                        "`lab {}` left the terminal as it was: alternate screen {}, cursor \
+                         hidden {}; the last bytes: {:?}",
+                        self.args,
+                        screen.alternate_screen(),
+                        screen.hide_cursor(),
+                        &raw[raw.len().saturating_sub(200)..]
+                    );
+                }
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Tty {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn two_chat_windows_talk_while_one_is_typing_and_the_typed_text_stays_intact() {
+    let (_server, port) = Lab::server("6", &[]);
+    let port = port.to_string();
+    let client =
+        |name: &str| Tty::start(&["6", "client", "--tui", "--port", &port, "--name", name]);
+    let mut alice = client("alice");
+    alice.wait_screen("alice (you)");
+    let mut bob = client("bob");
+    bob.wait_screen("bob (you)");
+    alice.wait_screen("* bob joined (2 online)");
+
+    // alice is in the middle of a line when bob's messages arrive.
+    alice.type_keys("half typed 你好");
+    alice.wait_screen("half typed 你好");
+    bob.type_keys("hello from bob\r");
+    bob.type_keys("and a second line\r");
+    alice.wait_screen("<bob> and a second line");
+    let input_row = alice.row(22);
+    assert!(
+        input_row.contains("│half typed 你好 "),
+        "alice's input line was disturbed: {input_row:?}\n{}",
+        alice.screen()
+    );
+    // The members' side names both, with the room's count.
+    let screen = alice.screen();
+    assert!(screen.contains("online (2)"), "{screen}");
+
+    // Enter sends what she typed, whole.
+    alice.type_keys("\r");
+    bob.wait_screen("<alice> half typed 你好");
+    alice.wait_screen("<alice> half typed 你好");
+
+    // Ctrl-C leaves the room (the others are told) and gives the terminal back.
+    alice.type_keys("\x03");
+    assert_eq!(alice.wait_exit(), 0, "{}", alice.screen());
+    alice.assert_terminal_restored();
+    bob.wait_screen("* alice left (1 online)");
+}
+
+#[test]
+fn the_chat_window_needs_a_terminal_and_says_so() {
+    lab_cmd(&["6", "client", "--tui", "--port", "1"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("needs a terminal"))
+        .stderr(predicate::str::contains("without --tui"));
+}
