@@ -238,3 +238,54 @@ fn the_chat_window_needs_a_terminal_and_says_so() {
         .stderr(predicate::str::contains("needs a terminal"))
         .stderr(predicate::str::contains("without --tui"));
 }
+
+#[test]
+fn the_playground_makes_real_calls_in_any_order_and_shows_what_the_os_says() {
+    let mut play = Tty::start(&["1", "playground", "--port", "0"]);
+    play.wait_screen("the classic order");
+    play.wait_screen("q quit");
+
+    // The server pane: accept() before listen() is the OS's own EINVAL.
+    play.type_keys("s");
+    play.wait_screen("s = socket(AF_INET, SOCK_STREAM)");
+    play.type_keys("a");
+    play.wait_screen("EINVAL");
+    // bind, listen: the OS's table shows LISTEN; accept() with nobody there would block.
+    play.type_keys("b");
+    play.type_keys("l");
+    play.wait_screen("s: LISTEN, 0 waiting for accept()");
+    play.type_keys("a");
+    play.wait_screen("would block: no connection");
+
+    // The client pane: recv() before connect() is the real ENOTCONN.
+    play.type_keys("\t");
+    play.wait_screen("> client (keys act here)");
+    play.type_keys("s");
+    play.wait_screen("c = socket(AF_INET, SOCK_STREAM)");
+    play.type_keys("r");
+    play.wait_screen("ENOTCONN");
+    play.type_keys("c");
+    play.wait_screen("c: ESTABLISHED");
+    play.wait_screen("s: LISTEN, 1 waiting for accept()");
+    play.type_keys("e");
+    play.wait_screen("Esc cancels");
+    play.type_keys("hello\r");
+    play.wait_screen("5 of 5 bytes sent");
+
+    // Back in the server pane: accept() now returns the connection, recv() the bytes.
+    play.type_keys("\t");
+    play.wait_screen("> server (keys act here)");
+    play.type_keys("a");
+    play.wait_screen("conn: ESTABLISHED");
+    play.type_keys("r");
+    play.wait_screen("5 bytes: b\"hello\"");
+    let screen = play.screen();
+    assert!(screen.contains("[x] accept"), "{screen}");
+    assert!(screen.contains("[x] connect"), "{screen}");
+
+    // q leaves: every socket is closed, and the terminal is given back.
+    play.type_keys("q");
+    assert_eq!(play.wait_exit(), 0, "{}", play.screen());
+    play.assert_terminal_restored();
+    play.wait_screen("3 socket(s) were still open and are now closed");
+}
