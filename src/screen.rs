@@ -34,7 +34,8 @@ pub fn needs_terminal(what: &str, instead: &str) -> anyhow::Result<()> {
     }
     anyhow::bail!(
         "{what} draws a window and needs a terminal, but its input or output is a pipe or \
-         a file: run it in a terminal, or use {instead}, which reads lines from stdin"
+         a file: run it in a terminal (for scripts and pipes, use {instead}: it reads \
+         lines from stdin)"
     )
 }
 

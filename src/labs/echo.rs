@@ -48,8 +48,7 @@ pub enum Role {
     Server(ServerArgs),
     /// The client: sends each line you type and prints the reply
     Client(ClientArgs),
-    /// A server pane and a client pane, a key per socket call, in any order
-    /// (a terminal UI: src/labs/echo_playground.rs)
+    /// A window: a key per socket call, in any order, on real sockets
     Playground(super::echo_playground::PlaygroundArgs),
 }
 

@@ -77,10 +77,7 @@ const MAX_LOG: usize = 200;
 const TABLE_EVERY: Duration = Duration::from_millis(250);
 
 pub fn run(args: PlaygroundArgs, _lab: &Lab) -> anyhow::Result<()> {
-    needs_terminal(
-        "`lab 1 playground`",
-        "`lab 1 server --step` and `lab 1 client --step`",
-    )?;
+    needs_terminal("`lab 1 playground`", "`lab 1 server` and `lab 1 client`")?;
     let addr = args.endpoint.resolve_one()?;
     let mut play = Playground::new(addr);
     let mut screen = Screen::enter()?;
