@@ -148,6 +148,16 @@ pub fn peer_color(n: usize) -> Option<Color> {
     })
 }
 
+/// How an error line looks: light red with colours on, plain without (the words say
+/// it is an error; the colour only helps).
+pub fn error_style() -> Style {
+    if colored::control::SHOULD_COLORIZE.should_colorize() {
+        Style::default().fg(Color::LightRed)
+    } else {
+        Style::default()
+    }
+}
+
 /// Styled text cut into rows of at most `width` columns, at spaces where it can
 /// (a word longer than a row is cut where the row ends). Chinese characters take two
 /// columns, as on the terminal. Always at least one row.

@@ -149,7 +149,7 @@ impl Pane {
         let call_style = Style::default().add_modifier(Modifier::BOLD);
         let (arrow, text, style) = match outcome {
             Ok(text) => (" -> ", text, Style::default()),
-            Err(text) => (" -> error: ", text, error_style()),
+            Err(text) => (" -> error: ", text, screen::error_style()),
         };
         self.push(vec![
             (call.to_string(), call_style),
@@ -198,13 +198,6 @@ impl Pane {
                     .to_string(),
             ),
         );
-    }
-}
-
-fn error_style() -> Style {
-    match screen::peer_color(5) {
-        Some(color) => Style::default().fg(color),
-        None => Style::default(),
     }
 }
 

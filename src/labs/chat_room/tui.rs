@@ -45,7 +45,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::layout::{Constraint, Layout, Position};
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::{Modifier, Style};
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Paragraph};
 use ratatui::Frame;
@@ -486,10 +486,7 @@ impl Chat {
             return shown;
         }
         let style = if line.starts_with(b"! ") {
-            match screen::peer_color(5) {
-                Some(_) => plain.fg(Color::LightRed),
-                None => plain,
-            }
+            screen::error_style()
         } else if line.starts_with(b"[admin] ") || line.starts_with(b"[private") {
             plain.add_modifier(Modifier::BOLD)
         } else {
@@ -662,15 +659,14 @@ impl Chat {
         let height = usize::from(block.inner(area).height);
         let mut names: Vec<String> = self.members.iter().cloned().collect();
         names.sort_by_key(|n| n.to_lowercase());
-        let unnamed = self.online.unwrap_or(0).saturating_sub(names.len());
+        // The room's count can be higher than the names we know (a shortened /list).
+        let everyone = self.online.unwrap_or(0).max(names.len());
+        let unnamed = everyone - names.len();
         let total = names.len() + usize::from(unnamed > 0);
         let mut rows = Vec::new();
         for (i, name) in names.iter().enumerate() {
             if total > height && i + 1 >= height {
-                rows.push(Line::from(format!(
-                    "+{} more",
-                    self.online.unwrap_or(names.len()) - i
-                )));
+                rows.push(Line::from(format!("+{} more", everyone - i)));
                 break;
             }
             let you = if Some(name) == self.me.as_ref() {
@@ -691,8 +687,7 @@ impl Chat {
     }
 
     fn view_input(&self, frame: &mut Frame, area: ratatui::layout::Rect) {
-        let title = if let Some(why) = &self.closed_why {
-            let _ = why;
+        let title = if self.closed_why.is_some() {
             " the connection is closed: Enter leaves ".to_string()
         } else if self.leaving.is_some() {
             " leaving... ".to_string()
