@@ -192,7 +192,7 @@ impl Drop for Tty {
 
 #[test]
 fn two_chat_windows_talk_while_one_is_typing_and_the_typed_text_stays_intact() {
-    let (_server, port) = Lab::server("6", &[]);
+    let (mut server, port) = Lab::server("6", &[]);
     let port = port.to_string();
     let client =
         |name: &str| Tty::start(&["6", "client", "--tui", "--port", &port, "--name", name]);
@@ -228,6 +228,15 @@ fn two_chat_windows_talk_while_one_is_typing_and_the_typed_text_stays_intact() {
     assert_eq!(alice.wait_exit(), 0, "{}", alice.screen());
     alice.assert_terminal_restored();
     bob.wait_screen("* alice left (1 online)");
+
+    // The server goes away: bob's window says so, and Enter leaves with exit code 1.
+    server.kill();
+    bob.wait_screen("closed the connection");
+    bob.wait_screen("Enter leaves");
+    bob.type_keys("\r");
+    assert_eq!(bob.wait_exit(), 1, "{}", bob.screen());
+    bob.assert_terminal_restored();
+    bob.wait_screen("error: the chat room at");
 }
 
 #[test]
