@@ -32,8 +32,8 @@
 //! slows the server down for this one client: nothing grows without a bound.)
 //!
 //! Everything the server sends is shown escaped (src/term.rs `safe`), and the
-//! remembered state is bounded: the last 1000 messages, 500 member names, 256 nick
-//! colours.
+//! remembered state is bounded: the last 1000 messages of at most 4000 characters
+//! each, 500 member names, 256 nick colours.
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::io::{self, Read, Write};
@@ -57,7 +57,7 @@ use crate::chat_protocol::{
 use crate::hint;
 use crate::labs::Lab;
 use crate::screen::{self, needs_terminal, next_input, wrap, Input, Screen};
-use crate::term::safe;
+use crate::term::{preview, safe};
 
 /// The most messages kept for scrolling back.
 const MAX_MESSAGES: usize = 1000;
@@ -65,6 +65,8 @@ const MAX_MESSAGES: usize = 1000;
 const MAX_MEMBERS: usize = 500;
 /// The most nicks given a colour of their own; later ones share the palette by hash.
 const MAX_COLORS: usize = 256;
+/// The most characters of one message shown (a longer one says how much is left out).
+const MAX_SHOWN: usize = 4000;
 /// Lines that may wait between the reader thread and the window.
 const CHANNEL_LINES: usize = 1024;
 
@@ -121,7 +123,8 @@ fn connection_broke(server: SocketAddr, err: &io::Error) -> anyhow::Error {
 
 /// The reader thread: recv() in a loop, cut into lines, handed to the window.
 fn receive(mut stream: TcpStream, to_window: &SyncSender<FromServer>) {
-    let mut framer = LineFramer::new(256 * 1024);
+    // Server lines can be long (a /list of a full lecture hall), but not unbounded.
+    let mut framer = LineFramer::new(64 * 1024);
     let mut buf = [0u8; 8192];
     let mut lines = Vec::new();
     let closed = loop {
@@ -482,7 +485,7 @@ impl Chat {
                 ));
             }
             shown.push((format!("<{nick}>"), self.color_of(&nick)));
-            shown.push((format!(" {}", safe(text)), plain));
+            shown.push((format!(" {}", preview(text, MAX_SHOWN)), plain));
             return shown;
         }
         let style = if line.starts_with(b"! ") {
@@ -492,7 +495,7 @@ impl Chat {
         } else {
             plain
         };
-        vec![(safe(line), style)]
+        vec![(preview(line, MAX_SHOWN), style)]
     }
 
     /// A key: edit the input line, scroll, send, or leave.
@@ -631,11 +634,16 @@ impl Chat {
         let height = usize::from(inner.height);
         self.last_width = width;
         self.page = height.saturating_sub(1).max(1);
-        let rows: Vec<Line> = self
-            .messages
-            .iter()
-            .flat_map(|shown| wrap(shown, width))
-            .collect();
+        // Only as many messages as the view needs are wrapped, newest first.
+        let need = height + self.scroll;
+        let mut rows: Vec<Line> = Vec::new();
+        for shown in self.messages.iter().rev() {
+            rows.extend(wrap(shown, width).into_iter().rev());
+            if rows.len() >= need {
+                break;
+            }
+        }
+        rows.reverse();
         self.scroll = self.scroll.min(rows.len().saturating_sub(height));
         if self.scroll > 0 {
             block = block.title_bottom(format!(
