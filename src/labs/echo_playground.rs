@@ -13,7 +13,7 @@
 //! | `s.bind(("127.0.0.1", 6666))`             | b   | `sock.bind(&addr.into())`              |
 //! | `s.listen(5)`                             | l   | `sock.listen(5)`                       |
 //! | `conn, addr = s.accept()`                 | a   | `sock.accept()`                        |
-//! | `c.connect(("127.0.0.1", 6666))`          | c   | `sock.connect_timeout(&addr.into(), 2 s)` |
+//! | `c.connect(("127.0.0.1", 6666))`          | c   | `sock.connect(&addr.into())`           |
 //! | `conn.send(text.encode())`                | e   | `sock.send(text.as_bytes())`           |
 //! | `conn.recv(1024)`                         | r   | `sock.read(&mut buf)` (socket2's recv) |
 //! | `conn.shutdown(SHUT_WR)`                  | h   | `sock.shutdown(Shutdown::Write)`       |
@@ -24,8 +24,9 @@
 //! (`set_nonblocking(true)`, Python's `s.setblocking(False)`), because a blocking
 //! accept() or recv() would freeze the whole screen. Where the blocking call would
 //! wait, the non-blocking one fails at once with "would block" (EAGAIN/EWOULDBLOCK;
-//! WinError 10035), and the log says what a blocking call would have done. connect()
-//! waits at most 2 seconds (on loopback it answers at once).
+//! WinError 10035), and the log says what a blocking call would have done. Only
+//! connect() blocks, as in Python, for at most 2 seconds (on loopback it is answered
+//! at once).
 //!
 //! Each pane also shows its sockets as the OS sees them: the state (LISTEN,
 //! ESTABLISHED, CLOSE-WAIT, ...), the addresses, and the bytes waiting in the receive
@@ -40,7 +41,7 @@ use std::net::{Shutdown, SocketAddr};
 use std::sync::mpsc::{self, RecvTimeoutError, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::Args;
@@ -73,6 +74,8 @@ const BACKLOG: i32 = 5;
 const BUFSIZE: usize = 1024;
 /// The most log lines a pane keeps.
 const MAX_LOG: usize = 200;
+/// The longest connect() may wait for an answer.
+const CONNECT_WAIT: Duration = Duration::from_secs(2);
 /// How often the OS's TCP table is read again.
 const TABLE_EVERY: Duration = Duration::from_millis(250);
 
@@ -214,6 +217,14 @@ fn peer_of(sock: &Socket) -> Option<SocketAddr> {
 /// The error as a sentence, with what it means for this call.
 fn explain(call: &str, sock: Option<&Socket>, err: &io::Error) -> String {
     let connected = sock.and_then(peer_of).is_some();
+    if err.raw_os_error() == Some(EISCONN) {
+        return format!(
+            "this socket is already connected (or listening): a socket connects once; \
+             make a new socket() for another connection [EISCONN; WinError 10056] \
+             (os error {})",
+            code(err)
+        );
+    }
     match err.kind() {
         ErrorKind::WouldBlock => match call {
             "accept" => "would block: no connection is waiting yet (a blocking accept() \
@@ -261,6 +272,16 @@ fn explain(call: &str, sock: Option<&Socket>, err: &io::Error) -> String {
         _ => hint::describe(err),
     }
 }
+
+/// "Already connected" has no `ErrorKind` of its own in std: its number per platform.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+const EISCONN: i32 = 106;
+#[cfg(all(unix, not(any(target_os = "linux", target_os = "android"))))]
+const EISCONN: i32 = 56;
+#[cfg(windows)]
+const EISCONN: i32 = 10056;
+#[cfg(not(any(unix, windows)))]
+const EISCONN: i32 = -1;
 
 fn code(err: &io::Error) -> i32 {
     err.raw_os_error().unwrap_or(0)
@@ -526,9 +547,17 @@ impl Playground {
         let Some(sock) = &pane.sock else {
             return pane.no_socket("connect()");
         };
-        // A blocking connect() waits for the handshake; on loopback that is at once.
-        // connect_timeout bounds it, and leaves the socket blocking: undo that.
-        let result = sock.connect_timeout(&addr.into(), Duration::from_secs(2));
+        // connect() is the one call made blocking, as in Python: it waits for the
+        // handshake, which on loopback is answered at once (accepted or refused).
+        // A non-blocking connect() would only start it, and a second try after a
+        // refusal would then fail differently from Python's. SO_SNDTIMEO bounds the
+        // wait to 2 s on Linux and macOS, for a --host that does not answer.
+        let started = Instant::now();
+        let result = sock
+            .set_nonblocking(false)
+            .and_then(|()| sock.set_write_timeout(Some(CONNECT_WAIT)))
+            .and_then(|()| sock.connect(&addr.into()));
+        let _ = sock.set_write_timeout(None);
         let _ = sock.set_nonblocking(true);
         match result {
             Ok(()) => {
@@ -539,6 +568,15 @@ impl Playground {
                 );
                 pane.logged(&call, Ok(text));
                 pane.tick("connect");
+            }
+            Err(err) if started.elapsed() >= CONNECT_WAIT => {
+                let text = format!(
+                    "no answer within {} s: nothing at that address completed the \
+                     handshake ({})",
+                    CONNECT_WAIT.as_secs(),
+                    hint::describe(&err)
+                );
+                pane.logged(&call, Err(text));
             }
             Err(err) => pane.logged(&call, Err(explain("connect", Some(sock), &err))),
         }
@@ -819,6 +857,13 @@ mod tests {
         play.key(key('c'));
         assert!(
             last_log(&play, 1).contains("connected from"),
+            "{}",
+            last_log(&play, 1)
+        );
+        // connect() again: a socket connects once.
+        play.key(key('c'));
+        assert!(
+            last_log(&play, 1).contains("EISCONN"),
             "{}",
             last_log(&play, 1)
         );
