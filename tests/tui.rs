@@ -31,7 +31,7 @@ struct Tty {
     child: Box<dyn Child + Send + Sync>,
     keys: Box<dyn Write + Send>,
     output: Arc<Mutex<Output>>,
-    _master: Box<dyn MasterPty + Send>,
+    master: Box<dyn MasterPty + Send>,
     args: String,
 }
 
@@ -84,9 +84,28 @@ impl Tty {
             child,
             keys,
             output,
-            _master: pair.master,
+            master: pair.master,
             args: args.join(" "),
         }
+    }
+
+    /// Resizes the terminal, as dragging the window's corner does (SIGWINCH).
+    fn resize(&mut self, rows: u16, cols: u16) {
+        {
+            let mut out = self.output.lock().expect("the output lock");
+            out.screen.screen_mut().set_size(
+                NonZeroU16::new(rows).expect("rows"),
+                NonZeroU16::new(cols).expect("columns"),
+            );
+        }
+        self.master
+            .resize(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .expect("the pseudo-terminal can be resized");
     }
 
     /// The screen as text, row by row.
@@ -98,7 +117,7 @@ impl Tty {
     /// One row of the screen (0 is the top).
     fn row(&self, n: usize) -> String {
         let out = self.output.lock().expect("the output lock");
-        let row = out.screen.screen().rows(0, 80).nth(n).unwrap_or_default();
+        let row = out.screen.screen().rows(0, 200).nth(n).unwrap_or_default();
         row
     }
 
@@ -217,6 +236,19 @@ fn two_chat_windows_talk_while_one_is_typing_and_the_typed_text_stays_intact() {
     // The members' side names both, with the room's count.
     let screen = alice.screen();
     assert!(screen.contains("online (2)"), "{screen}");
+
+    // A larger window: everything is drawn again, the typed text still in place.
+    alice.resize(30, 100);
+    let deadline = Instant::now() + SCREEN_PATIENCE;
+    while !alice.row(28).contains("│half typed 你好 ") {
+        assert!(
+            Instant::now() < deadline,
+            "after a resize, alice's input line is not at the bottom:\n{}",
+            alice.screen()
+        );
+        thread::sleep(Duration::from_millis(20));
+    }
+    alice.wait_screen("<bob> and a second line");
 
     // Enter sends what she typed, whole.
     alice.type_keys("\r");
