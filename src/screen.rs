@@ -8,10 +8,16 @@
 //! shell's scrollback is left untouched). Leaving must undo both and show the cursor
 //! again, or the student's shell is left blind and deaf.
 //!
+//! A terminal can also go away under a UI: the window is closed, the ssh connection
+//! drops. Then reads return end-of-file or EIO and writes fail; the UI must stop at
+//! once (exit code 1), never wait or loop on a terminal that is not there.
+//!
 //! Nothing here touches a socket.
 
-use std::io::{self, IsTerminal, Stdout};
-use std::sync::Once;
+use std::fmt;
+use std::io::{self, IsTerminal, Stdout, Write};
+use std::sync::{mpsc, Once};
+use std::thread;
 use std::time::Duration;
 
 use crossterm::cursor::Show;
@@ -39,9 +45,34 @@ pub fn needs_terminal(what: &str, instead: &str) -> anyhow::Result<()> {
     )
 }
 
+/// The error a UI stops with when its terminal went away. There is nobody left to read
+/// a sentence, so the UI closes its sockets and exits with code 1 without a word
+/// ([`exit_if_terminal_gone`]).
+#[derive(Debug)]
+pub struct TerminalGone;
+
+impl fmt::Display for TerminalGone {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("the terminal went away (its window was closed)")
+    }
+}
+
+impl std::error::Error for TerminalGone {}
+
+/// After a UI has closed its sockets: if it stopped because its terminal went away,
+/// exit with code 1 now (printing the error would only fail again).
+pub fn exit_if_terminal_gone(result: &anyhow::Result<()>) {
+    if let Err(err) = result {
+        if err.is::<TerminalGone>() {
+            std::process::exit(1);
+        }
+    }
+}
+
 /// The terminal while a UI owns it. Dropping it gives the terminal back.
 pub struct Screen {
-    terminal: Terminal<CrosstermBackend<Stdout>>,
+    /// `None` only while it is dropped.
+    terminal: Option<Terminal<CrosstermBackend<Stdout>>>,
 }
 
 impl Screen {
@@ -55,7 +86,9 @@ impl Screen {
             anyhow::bail!("could not switch to the full-screen view: {err}");
         }
         match Terminal::new(CrosstermBackend::new(io::stdout())) {
-            Ok(terminal) => Ok(Screen { terminal }),
+            Ok(terminal) => Ok(Screen {
+                terminal: Some(terminal),
+            }),
             Err(err) => {
                 restore();
                 anyhow::bail!("could not draw on the terminal: {err}")
@@ -66,16 +99,32 @@ impl Screen {
     /// Draws one frame (ratatui redraws only the cells that changed, and follows the
     /// terminal's size, so a resized window is simply drawn again).
     pub fn draw(&mut self, view: impl FnOnce(&mut Frame)) -> anyhow::Result<()> {
-        self.terminal
-            .draw(view)
-            .map(|_| ())
-            .map_err(|err| anyhow::anyhow!("could not draw on the terminal: {err}"))
+        let Some(terminal) = &mut self.terminal else {
+            return Ok(());
+        };
+        terminal.draw(view).map(|_| ()).map_err(|err| {
+            if hung_up(Duration::ZERO) {
+                anyhow::Error::new(TerminalGone)
+            } else {
+                anyhow::anyhow!("could not draw on the terminal: {err}")
+            }
+        })
     }
 }
 
 impl Drop for Screen {
     fn drop(&mut self) {
-        restore();
+        let restored = restore();
+        if let Some(terminal) = self.terminal.take() {
+            if restored {
+                drop(terminal);
+            } else {
+                // The terminal is gone. ratatui's own drop would try to show the
+                // cursor again and print its failure to stderr, which is gone too
+                // (and printing there would panic): skip it, the process is ending.
+                std::mem::forget(terminal);
+            }
+        }
     }
 }
 
@@ -89,30 +138,115 @@ pub enum Input {
 }
 
 /// Waits at most `wait` for a key or a resize. Key releases and repeats (Windows
-/// reports them) are ignored; each key counts once, when pressed.
+/// reports them) are ignored; each key counts once, when pressed. A terminal that went
+/// away is the error [`TerminalGone`].
+///
+/// On Linux the wait itself is a poll() of our own on the terminal, which reports a
+/// hang-up; crossterm is then asked, without waiting, for the key. (crossterm's own
+/// wait does not notice a hang-up: its read loop retries a read that returns EOF or
+/// EIO, forever, at full speed.)
 pub fn next_input(wait: Duration) -> anyhow::Result<Input> {
-    let read_failed = |err: io::Error| anyhow::anyhow!("could not read the keyboard: {err}");
-    if !event::poll(wait).map_err(read_failed)? {
-        return Ok(Input::Nothing);
+    if hung_up(Duration::ZERO) {
+        return Err(TerminalGone.into());
     }
-    Ok(match event::read().map_err(read_failed)? {
+    // Keys crossterm has already read (a paste arrives as many keys in one read).
+    if let Some(input) = take_event(Duration::ZERO)? {
+        return Ok(input);
+    }
+    #[cfg(target_os = "linux")]
+    let wait = match wait_for_terminal(wait, true) {
+        Waited::Gone => return Err(TerminalGone.into()),
+        // Bytes arrived: crossterm reads them now. (If crossterm had already taken
+        // them, it waits for the next ones, so the caller's loop never spins.)
+        Waited::Readable => wait,
+        // The wait ended, or a signal (SIGWINCH: a resize) cut it short.
+        Waited::Quiet => Duration::ZERO,
+    };
+    Ok(take_event(wait)?.unwrap_or(Input::Nothing))
+}
+
+/// crossterm's next event within `wait`; `None` when there was none.
+fn take_event(wait: Duration) -> anyhow::Result<Option<Input>> {
+    let read_failed = |err: io::Error| {
+        if hung_up(Duration::ZERO) {
+            anyhow::Error::new(TerminalGone)
+        } else {
+            anyhow::anyhow!("could not read the keyboard: {err}")
+        }
+    };
+    if !event::poll(wait).map_err(read_failed)? {
+        return Ok(None);
+    }
+    Ok(Some(match event::read().map_err(read_failed)? {
         Event::Key(key) if key.kind == KeyEventKind::Press => Input::Key(key),
         Event::Resize(..) => Input::Resized,
         _ => Input::Nothing,
-    })
+    }))
+}
+
+#[cfg(target_os = "linux")]
+#[derive(PartialEq)]
+enum Waited {
+    Readable,
+    Quiet,
+    Gone,
+}
+
+/// poll() on the terminal for at most `wait`: for keys on stdin (with `keys`), and
+/// for a hang-up on stdin and stdout.
+#[cfg(target_os = "linux")]
+fn wait_for_terminal(wait: Duration, keys: bool) -> Waited {
+    let mut fds = [
+        libc::pollfd {
+            fd: libc::STDIN_FILENO,
+            events: if keys { libc::POLLIN } else { 0 },
+            revents: 0,
+        },
+        libc::pollfd {
+            fd: libc::STDOUT_FILENO,
+            events: 0,
+            revents: 0,
+        },
+    ];
+    let millis = libc::c_int::try_from(wait.as_millis()).unwrap_or(libc::c_int::MAX);
+    // SAFETY: `fds` is an array of two pollfd that lives for the whole call.
+    let ready = unsafe { libc::poll(fds.as_mut_ptr(), 2, millis) };
+    let gone = libc::POLLHUP | libc::POLLERR | libc::POLLNVAL;
+    if ready > 0 && fds.iter().any(|fd| fd.revents & gone != 0) {
+        Waited::Gone
+    } else if ready > 0 && fds[0].revents & libc::POLLIN != 0 {
+        Waited::Readable
+    } else {
+        // The wait ended, or a signal cut it short (poll() fails with EINTR).
+        Waited::Quiet
+    }
+}
+
+/// True when the terminal hung up (its window was closed), waiting at most `wait`.
+/// Linux only: macOS's poll() does not work on terminals; there the SIGHUP handler
+/// below stops the UI when its window closes.
+fn hung_up(wait: Duration) -> bool {
+    #[cfg(target_os = "linux")]
+    return wait_for_terminal(wait, false) == Waited::Gone;
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = wait;
+        false
+    }
 }
 
 /// Gives the terminal back: raw mode off, the shell's screen back, the cursor shown.
-/// Safe to call more than once.
-pub fn restore() {
+/// Safe to call more than once. False when the terminal could not be written to.
+pub fn restore() -> bool {
     let _ = disable_raw_mode();
-    let _ = execute!(io::stdout(), LeaveAlternateScreen, Show);
+    execute!(io::stdout(), LeaveAlternateScreen, Show).is_ok()
 }
 
 /// On a panic: restore the terminal before the panic message prints, so the message
-/// is readable. On SIGTERM or SIGHUP (a closed window): restore and exit; the OS
-/// closes every socket of the process as it ends. (Ctrl-C in raw mode is a key, which
-/// each UI handles as "leave".)
+/// is readable. On SIGTERM, SIGINT sent as a signal, or SIGHUP (a closed window):
+/// restore and exit; the OS closes every socket of the process as it ends. (Ctrl-C in
+/// raw mode is a key, which each UI handles as "leave".) And, on Linux, a watch for a
+/// terminal that went away, in case the event loop cannot see it.
 fn arm_restore() {
     static ARMED: Once = Once::new();
     ARMED.call_once(|| {
@@ -122,12 +256,43 @@ fn arm_restore() {
             previous(info);
         }));
         // Another handler may already be installed; then that one ends the process.
-        let _ = ctrlc::set_handler(|| {
-            restore();
-            eprintln!("stopped (a signal); the terminal is restored and the sockets are closed");
-            std::process::exit(0);
-        });
+        let _ = ctrlc::set_handler(stop_on_signal);
+        #[cfg(target_os = "linux")]
+        {
+            let _ = thread::Builder::new()
+                .name("terminal-watch".to_string())
+                .spawn(|| loop {
+                    if hung_up(Duration::from_millis(500)) {
+                        // The event loop normally notices first and leaves in order.
+                        thread::sleep(Duration::from_secs(2));
+                        std::process::exit(1);
+                    }
+                });
+        }
     });
+}
+
+/// The signal handler (it runs on a thread of its own). Restoring the terminal can
+/// fail (a closed window: EIO) or block (a terminal nobody reads), so it is tried on
+/// another thread, given a moment, and the process exits in any case: 0 when the
+/// terminal was given back, 1 when it is gone. Nothing here may panic: a panic would
+/// end the handler's thread, and every later signal would be ignored.
+fn stop_on_signal() {
+    let (done, restored) = mpsc::channel();
+    let spawned = thread::Builder::new()
+        .name("restore".to_string())
+        .spawn(move || {
+            let restored = restore();
+            if restored {
+                let _ = writeln!(
+                    io::stderr(),
+                    "stopped (a signal); the terminal is restored and the sockets are closed"
+                );
+            }
+            let _ = done.send(restored);
+        });
+    let restored = spawned.is_ok() && restored.recv_timeout(Duration::from_secs(2)) == Ok(true);
+    std::process::exit(if restored { 0 } else { 1 });
 }
 
 /// The `n`th peer's colour (the floor's palette, src/term.rs), for ratatui; `None`

@@ -6,10 +6,12 @@
 
 mod common;
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::num::NonZeroU16;
+use std::os::fd::RawFd;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::thread;
+use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use common::{lab_binary, lab_cmd, Lab};
@@ -27,11 +29,16 @@ struct Output {
 }
 
 /// `lab ARGS` in a pseudo-terminal of 80x24 (the smallest size the UIs promise).
+/// Dropping it (also when a test fails) kills the program and closes the terminal.
 struct Tty {
     child: Box<dyn Child + Send + Sync>,
-    keys: Box<dyn Write + Send>,
     output: Arc<Mutex<Output>>,
-    master: Box<dyn MasterPty + Send>,
+    /// The terminal's own end (the "master"); `None` once closed.
+    master: Option<Box<dyn MasterPty + Send>>,
+    master_fd: RawFd,
+    /// The thread reading what the program writes, and how to stop it.
+    reader: Option<JoinHandle<()>>,
+    stop_reading: Arc<AtomicBool>,
     args: String,
 }
 
@@ -64,29 +71,60 @@ impl Tty {
                 0,
             ),
         }));
+        // Keys are written straight to the master's descriptor: portable-pty's writer
+        // would type a newline and Ctrl-D into the program when dropped.
+        let master_fd = pair
+            .master
+            .as_raw_fd()
+            .expect("the master has a descriptor");
         let mut reader = pair.master.try_clone_reader().expect("a reader");
-        let keys = pair.master.take_writer().expect("a writer");
-        {
+        let stop_reading = Arc::new(AtomicBool::new(false));
+        let reader = {
             let output = Arc::clone(&output);
+            let stop = Arc::clone(&stop_reading);
             thread::spawn(move || {
                 let mut buf = [0u8; 8192];
-                while let Ok(n) = reader.read(&mut buf) {
-                    if n == 0 {
-                        break;
+                // Waits in short turns, so that closing the terminal can stop it.
+                while !stop.load(Ordering::SeqCst) {
+                    if !readable(master_fd, Duration::from_millis(50)) {
+                        continue;
                     }
-                    let mut out = output.lock().expect("the output lock");
-                    out.raw.extend_from_slice(&buf[..n]);
-                    out.screen.process(&buf[..n]);
+                    match reader.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => {
+                            let mut out = output.lock().expect("the output lock");
+                            out.raw.extend_from_slice(&buf[..n]);
+                            out.screen.process(&buf[..n]);
+                        }
+                    }
                 }
-            });
-        }
+            })
+        };
         Tty {
             child,
-            keys,
             output,
-            master: pair.master,
+            master: Some(pair.master),
+            master_fd,
+            reader: Some(reader),
+            stop_reading,
             args: args.join(" "),
         }
+    }
+
+    /// The program's process id.
+    fn pid(&self) -> libc::pid_t {
+        let pid = self.child.process_id().expect("the child has a pid");
+        libc::pid_t::try_from(pid).expect("a pid fits pid_t")
+    }
+
+    /// Closes the terminal, as closing the window does: the reader stops, then the
+    /// master's last descriptor is closed, and the program's terminal hangs up.
+    fn close_terminal(&mut self) {
+        self.stop_reading.store(true, Ordering::SeqCst);
+        if let Some(reader) = self.reader.take() {
+            let _ = reader.join();
+        }
+        self.master = None;
     }
 
     /// Resizes the terminal, as dragging the window's corner does (SIGWINCH).
@@ -99,6 +137,8 @@ impl Tty {
             );
         }
         self.master
+            .as_ref()
+            .expect("the terminal is open")
             .resize(PtySize {
                 rows,
                 cols,
@@ -141,10 +181,19 @@ impl Tty {
 
     /// Types text (keys as a terminal sends them).
     fn type_keys(&mut self, keys: &str) {
-        self.keys
-            .write_all(keys.as_bytes())
-            .and_then(|()| self.keys.flush())
-            .expect("the program reads its terminal");
+        assert!(self.master.is_some(), "the terminal is open");
+        let mut rest = keys.as_bytes();
+        while !rest.is_empty() {
+            // SAFETY: the master's descriptor is open (checked above); `rest` is valid
+            // for `rest.len()` bytes.
+            let n = unsafe { libc::write(self.master_fd, rest.as_ptr().cast(), rest.len()) };
+            let err = std::io::Error::last_os_error();
+            match usize::try_from(n) {
+                Ok(n) => rest = &rest[n..],
+                Err(_) if err.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => panic!("`lab {}` cannot be typed to: {err}", self.args),
+            }
+        }
     }
 
     /// Waits for the program to end; its exit code.
@@ -204,9 +253,23 @@ impl Tty {
 
 impl Drop for Tty {
     fn drop(&mut self) {
+        // portable-pty's kill() sends SIGHUP, then SIGKILL to a program still running.
         let _ = self.child.kill();
         let _ = self.child.wait();
+        self.close_terminal();
     }
+}
+
+/// True when `fd` has bytes to read (or an end to report) within `wait`.
+fn readable(fd: RawFd, wait: Duration) -> bool {
+    let mut poll = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    let millis = libc::c_int::try_from(wait.as_millis()).expect("a short wait");
+    // SAFETY: one valid pollfd for the duration of the call.
+    unsafe { libc::poll(&mut poll, 1, millis) > 0 }
 }
 
 #[test]
@@ -329,4 +392,33 @@ fn the_playground_makes_real_calls_in_any_order_and_shows_what_the_os_says() {
     assert_eq!(play.wait_exit(), 0, "{}", play.screen());
     play.assert_terminal_restored();
     play.wait_screen("3 socket(s) were still open and are now closed");
+}
+
+#[test]
+fn a_chat_window_whose_terminal_is_closed_exits_with_code_1() {
+    let (_server, port) = Lab::server("6", &[]);
+    let port = port.to_string();
+    let mut zed = Tty::start(&["6", "client", "--tui", "--port", &port, "--name", "zed"]);
+    zed.wait_screen("zed (you)");
+    // The window closes under it: it stops (and so its pid is gone) instead of
+    // waiting, or spinning, on a terminal that is not there.
+    zed.close_terminal();
+    assert_eq!(zed.wait_exit(), 1);
+}
+
+#[test]
+fn sigterm_ends_the_chat_window_and_the_playground_with_the_terminal_restored() {
+    let (_server, port) = Lab::server("6", &[]);
+    let port = port.to_string();
+    let chat = Tty::start(&["6", "client", "--tui", "--port", &port, "--name", "zed"]);
+    let play = Tty::start(&["1", "playground", "--port", "0"]);
+    chat.wait_screen("zed (you)");
+    play.wait_screen("q quit");
+    for mut tty in [chat, play] {
+        // SAFETY: kill() with the pid of our own child, which has not been reaped.
+        assert_eq!(unsafe { libc::kill(tty.pid(), libc::SIGTERM) }, 0);
+        assert_eq!(tty.wait_exit(), 0, "{}", tty.screen());
+        tty.assert_terminal_restored();
+        tty.wait_screen("stopped (a signal)");
+    }
 }

@@ -88,6 +88,8 @@ pub fn run(args: PlaygroundArgs, _lab: &Lab) -> anyhow::Result<()> {
     drop(screen);
     // Every socket is closed before we go, even the ones the student left open.
     let closed = play.close_everything();
+    // A closed window: the sockets are closed, and there is nobody to tell.
+    screen::exit_if_terminal_gone(&result);
     say!("playground closed; {closed} socket(s) were still open and are now closed");
     result
 }

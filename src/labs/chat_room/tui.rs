@@ -105,6 +105,8 @@ pub(super) fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
     // The terminal first, so whatever is printed next (an error) is readable.
     drop(screen);
     let _ = stream.shutdown(Shutdown::Both);
+    // A closed window: the socket is closed, and there is nobody to tell.
+    screen::exit_if_terminal_gone(&result);
     result
 }
 
