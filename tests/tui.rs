@@ -407,18 +407,127 @@ fn a_chat_window_whose_terminal_is_closed_exits_with_code_1() {
 }
 
 #[test]
-fn sigterm_ends_the_chat_window_and_the_playground_with_the_terminal_restored() {
+fn sigterm_and_sigint_end_the_chat_window_and_the_playground_with_the_terminal_restored() {
     let (_server, port) = Lab::server("6", &[]);
     let port = port.to_string();
     let chat = Tty::start(&["6", "client", "--tui", "--port", &port, "--name", "zed"]);
     let play = Tty::start(&["1", "playground", "--port", "0"]);
+    // SIGINT sent by `kill -INT` (in raw mode Ctrl-C is a key, not this signal).
+    let interrupted = Tty::start(&["6", "client", "--tui", "--port", &port, "--name", "yu"]);
     chat.wait_screen("zed (you)");
     play.wait_screen("q quit");
-    for mut tty in [chat, play] {
+    interrupted.wait_screen("yu (you)");
+    let signals = [libc::SIGTERM, libc::SIGTERM, libc::SIGINT];
+    for (mut tty, signal) in [chat, play, interrupted].into_iter().zip(signals) {
         // SAFETY: kill() with the pid of our own child, which has not been reaped.
-        assert_eq!(unsafe { libc::kill(tty.pid(), libc::SIGTERM) }, 0);
+        assert_eq!(unsafe { libc::kill(tty.pid(), signal) }, 0);
         assert_eq!(tty.wait_exit(), 0, "{}", tty.screen());
         tty.assert_terminal_restored();
         tty.wait_screen("stopped (a signal)");
     }
+}
+
+/// A program killed (and reaped) when the test ends, pass or fail.
+struct Reaped(std::process::Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// When the terminal is not the program's controlling terminal, closing it sends no
+/// SIGHUP: the UI's own event loop must see that reads and writes fail, and stop.
+#[test]
+fn the_uis_stop_on_a_closed_terminal_even_without_a_sighup() {
+    use std::os::fd::{FromRawFd, OwnedFd};
+    use std::process::{Command, Stdio};
+
+    let (_server, port) = Lab::server("6", &[]);
+    let port = port.to_string();
+    let uis: [(&[&str], &str); 2] = [
+        (
+            &["6", "client", "--tui", "--port", &port, "--name", "zed"],
+            "zed (you)",
+        ),
+        (&["1", "playground", "--port", "0"], "q quit"),
+    ];
+    for (args, window) in uis {
+        let (mut master, mut slave) = (-1, -1);
+        let size = libc::winsize {
+            ws_row: 24,
+            ws_col: 80,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        };
+        // SAFETY: openpty() writes two descriptors into the two ints; the name and
+        // termios arguments may be null.
+        let opened = unsafe {
+            libc::openpty(
+                &mut master,
+                &mut slave,
+                std::ptr::null_mut(),
+                std::ptr::null(),
+                &size,
+            )
+        };
+        assert_eq!(opened, 0, "a pseudo-terminal can be opened");
+        // SAFETY: both descriptors were just opened and are owned by nobody else.
+        let (master, slave) =
+            unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+        // The program must not inherit the master, or the terminal never closes.
+        // SAFETY: fcntl() on a descriptor we own.
+        unsafe { libc::fcntl(master_raw(&master), libc::F_SETFD, libc::FD_CLOEXEC) };
+        let child = Command::new(lab_binary())
+            .args(args)
+            .env("TERM", "xterm-256color")
+            .stdin(Stdio::from(slave.try_clone().expect("a copy of the slave")))
+            .stdout(Stdio::from(slave))
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("lab starts");
+        let mut child = Reaped(child);
+
+        // Read what it draws until the window is up (so it is in its event loop).
+        let mut screen = vt100::Parser::new(
+            NonZeroU16::new(24).expect("rows"),
+            NonZeroU16::new(80).expect("columns"),
+            0,
+        );
+        let mut master = std::fs::File::from(master);
+        let deadline = Instant::now() + SCREEN_PATIENCE;
+        while !screen.screen().contents().contains(window) {
+            assert!(
+                Instant::now() < deadline,
+                "`lab {}` drew no window:\n{}",
+                args.join(" "),
+                screen.screen().contents()
+            );
+            if readable(master_raw(&master), Duration::from_millis(50)) {
+                let mut buf = [0u8; 8192];
+                let n = master.read(&mut buf).expect("the window's output");
+                screen.process(&buf[..n]);
+            }
+        }
+        drop(master);
+
+        let deadline = Instant::now() + SCREEN_PATIENCE;
+        let status = loop {
+            if let Some(status) = child.0.try_wait().expect("the child can be waited for") {
+                break status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "`lab {}` kept running on a closed terminal",
+                args.join(" ")
+            );
+            thread::sleep(Duration::from_millis(20));
+        };
+        assert_eq!(status.code(), Some(1), "`lab {}`", args.join(" "));
+    }
+}
+
+fn master_raw(fd: &impl std::os::fd::AsRawFd) -> RawFd {
+    fd.as_raw_fd()
 }
