@@ -48,6 +48,8 @@ pub enum Role {
     Server(ServerArgs),
     /// The client: sends each line you type and prints the reply
     Client(ClientArgs),
+    /// A window: a key per socket call, in any order, on real sockets
+    Playground(super::echo_playground::PlaygroundArgs),
 }
 
 #[derive(Args, Debug)]
@@ -92,6 +94,7 @@ pub fn run(role: Role, lab: &Lab) -> anyhow::Result<()> {
     match role {
         Role::Server(args) => server(args, lab),
         Role::Client(args) => client(args, lab),
+        Role::Playground(args) => super::echo_playground::run(args, lab),
     }
 }
 

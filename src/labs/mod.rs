@@ -16,6 +16,7 @@ use clap::{ArgMatches, Command, FromArgMatches, Subcommand};
 pub mod chat_room;
 pub mod companions;
 pub mod echo;
+pub mod echo_playground;
 pub mod encoding;
 pub mod framing;
 pub mod half_duplex;

@@ -84,12 +84,14 @@
 //! - `server.rs`: listen and accept, each client's writer and reader threads, what a
 //!   client's line does, and shutting down;
 //! - `console.rs`: the administrator's commands, typed in the server's terminal;
-//! - `client.rs`: the full-duplex client.
+//! - `client.rs`: the full-duplex client;
+//! - `tui.rs`: the same client as a chat window (`lab 6 client --tui`).
 
 mod client;
 mod console;
 mod room;
 mod server;
+mod tui;
 
 use clap::{Args, Subcommand};
 
@@ -140,11 +142,17 @@ pub struct ClientArgs {
     /// Your nickname: 1-16 characters, no spaces. Without it, type it as your first line
     #[arg(long)]
     name: Option<String>,
+
+    /// A chat window in the terminal: messages above, who is online on the side, and
+    /// the line you type below, which arriving messages never overwrite (tui.rs)
+    #[arg(long)]
+    tui: bool,
 }
 
 pub fn run(role: Role, lab: &Lab) -> anyhow::Result<()> {
     match role {
         Role::Server(args) => server::server(args, lab),
+        Role::Client(args) if args.tui => tui::client(args, lab),
         Role::Client(args) => client::client(args, lab),
     }
 }

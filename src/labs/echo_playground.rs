@@ -1,0 +1,889 @@
+//! Lab 1 — the playground: `lab 1 playground`. The socket calls of lab 1, one key
+//! each, in ANY order you choose, on real sockets: a server pane and a client pane,
+//! like the classic tkinter server and client windows with a button per step.
+//!
+//! `lab 1 server` always makes its calls in the right order. Here you can call
+//! recv() before connect(), listen() before bind(), accept() with nobody waiting, and
+//! see what the operating system really answers. Each key makes the call at once and
+//! logs it with its arguments and its result or error, in words.
+//!
+//! | Python (classic tkinter windows)          | key | here                                   |
+//! |-------------------------------------------|-----|----------------------------------------|
+//! | `s = socket.socket(AF_INET, SOCK_STREAM)` | s   | `Socket::new(Domain::IPV4, Type::STREAM, None)` |
+//! | `s.bind(("127.0.0.1", 6666))`             | b   | `sock.bind(&addr.into())`              |
+//! | `s.listen(5)`                             | l   | `sock.listen(5)`                       |
+//! | `conn, addr = s.accept()`                 | a   | `sock.accept()`                        |
+//! | `c.connect(("127.0.0.1", 6666))`          | c   | `sock.connect(&addr.into())`           |
+//! | `conn.send(text.encode())`                | e   | `sock.send(text.as_bytes())`           |
+//! | `conn.recv(1024)`                         | r   | `sock.read(&mut buf)` (socket2's recv) |
+//! | `conn.shutdown(SHUT_WR)`                  | h   | `sock.shutdown(Shutdown::Write)`       |
+//! | `conn.close()`                            | x   | `drop(sock)`                           |
+//! | `c.send(b"#"); c.close()` (the classic's disconnect button) | # | the same two calls |
+//!
+//! One thing differs from Python on purpose: every socket here is *non-blocking*
+//! (`set_nonblocking(true)`, Python's `s.setblocking(False)`), because a blocking
+//! accept() or recv() would freeze the whole screen. Where the blocking call would
+//! wait, the non-blocking one fails at once with "would block" (EAGAIN/EWOULDBLOCK;
+//! WinError 10035), and the log says what a blocking call would have done. Only
+//! connect() blocks, as in Python, for at most 2 seconds (on loopback it is answered
+//! at once).
+//!
+//! Each pane also shows its sockets as the OS sees them: the state (LISTEN,
+//! ESTABLISHED, CLOSE-WAIT, ...), the addresses, and the bytes waiting in the receive
+//! queue, read from the OS's TCP table (src/tcp_table.rs) a few times a second. A
+//! third pane ticks off the classic order (server: socket, bind, listen, accept;
+//! client: socket, connect), so an exploration out of order shows what that order
+//! avoids.
+
+use std::collections::VecDeque;
+use std::io::{self, ErrorKind, Read};
+use std::net::{Shutdown, SocketAddr};
+use std::sync::mpsc::{self, RecvTimeoutError, SyncSender};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::Args;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Paragraph};
+use ratatui::Frame;
+use socket2::{Domain, Socket, Type};
+
+use crate::hint;
+use crate::labs::Lab;
+use crate::net::Endpoint;
+use crate::screen::{self, needs_terminal, next_input, wrap, Input, Screen};
+use crate::tcp_table::{self, TcpSocket};
+use crate::term::{preview, say};
+
+#[derive(Args, Debug)]
+pub struct PlaygroundArgs {
+    /// Where the server pane binds and the client pane connects. With --port 0 the
+    /// server pane's bind() asks the OS for a free port, and connect() goes there
+    #[command(flatten)]
+    endpoint: Endpoint,
+}
+
+/// The listen() backlog, as in the classic programs.
+const BACKLOG: i32 = 5;
+/// The most bytes one recv() returns, as in the classic programs.
+const BUFSIZE: usize = 1024;
+/// The most log lines a pane keeps.
+const MAX_LOG: usize = 200;
+/// The longest connect() may wait for an answer.
+const CONNECT_WAIT: Duration = Duration::from_secs(2);
+/// How often the OS's TCP table is read again.
+const TABLE_EVERY: Duration = Duration::from_millis(250);
+
+pub fn run(args: PlaygroundArgs, _lab: &Lab) -> anyhow::Result<()> {
+    needs_terminal("`lab 1 playground`", "`lab 1 server` and `lab 1 client`")?;
+    let addr = args.endpoint.resolve_one()?;
+    let mut play = Playground::new(addr);
+    let mut screen = Screen::enter()?;
+    let result = play.run(&mut screen);
+    drop(screen);
+    // Every socket is closed before we go, even the ones the student left open.
+    let closed = play.close_everything();
+    // A closed window: the sockets are closed, and there is nobody to tell.
+    screen::exit_if_terminal_gone(&result);
+    say!("playground closed; {closed} socket(s) were still open and are now closed");
+    result
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Server,
+    Client,
+}
+
+/// One pane: one program's sockets, its log, and its steps of the classic order.
+struct Pane {
+    side: Side,
+    /// What the pane calls its socket, as the classic programs do (`s`, `c`).
+    name: &'static str,
+    /// The socket that socket() made.
+    sock: Option<Socket>,
+    /// The connected socket accept() returned, and the client's address.
+    conn: Option<(Socket, SocketAddr)>,
+    log: VecDeque<Vec<(String, Style)>>,
+    /// The classic order's steps for this side, and which have succeeded.
+    steps: &'static [&'static str],
+    done: Vec<bool>,
+}
+
+impl Pane {
+    fn new(side: Side) -> Pane {
+        let steps: &'static [&'static str] = match side {
+            Side::Server => &["socket", "bind", "listen", "accept"],
+            Side::Client => &["socket", "connect"],
+        };
+        Pane {
+            side,
+            name: match side {
+                Side::Server => "s",
+                Side::Client => "c",
+            },
+            sock: None,
+            conn: None,
+            log: VecDeque::new(),
+            steps,
+            done: vec![false; steps.len()],
+        }
+    }
+
+    fn title(&self) -> &'static str {
+        match self.side {
+            Side::Server => "server",
+            Side::Client => "client",
+        }
+    }
+
+    fn push(&mut self, shown: Vec<(String, Style)>) {
+        self.log.push_back(shown);
+        if self.log.len() > MAX_LOG {
+            self.log.pop_front();
+        }
+    }
+
+    /// A call and what came of it: `s.listen(5) -> ok: ...` or `-> error: ...`.
+    fn logged(&mut self, call: &str, outcome: Result<String, String>) {
+        let call_style = Style::default().add_modifier(Modifier::BOLD);
+        let (arrow, text, style) = match outcome {
+            Ok(text) => (" -> ", text, Style::default()),
+            Err(text) => (" -> error: ", text, screen::error_style()),
+        };
+        self.push(vec![
+            (call.to_string(), call_style),
+            (arrow.to_string(), style),
+            (text, style),
+        ]);
+    }
+
+    /// A line of our own, where no call was made.
+    fn note(&mut self, text: &str) {
+        let style = Style::default().add_modifier(Modifier::ITALIC);
+        self.push(vec![(format!("({text})"), style)]);
+    }
+
+    /// A step of the classic order succeeded: tick it, and say so if it came early.
+    fn tick(&mut self, step: &str) {
+        let Some(i) = self.steps.iter().position(|s| *s == step) else {
+            return;
+        };
+        if let Some(missing) = (0..i).find(|&j| !self.done[j]) {
+            let missing = self.steps[missing];
+            self.note(&format!(
+                "out of the classic order: {step}() came before {missing}()"
+            ));
+        }
+        self.done[i] = true;
+    }
+
+    /// The socket send/recv/shutdown/close act on: the accepted connection if there
+    /// is one, otherwise the pane's own socket. With its name for the log.
+    fn target(&self) -> Option<(&Socket, &'static str)> {
+        match (&self.conn, &self.sock) {
+            (Some((conn, _)), _) => Some((conn, "conn")),
+            (None, Some(sock)) => Some((sock, self.name)),
+            (None, None) => None,
+        }
+    }
+
+    fn no_socket(&mut self, call: &str) {
+        self.logged(
+            &format!("{}.{call}", self.name),
+            Err(
+                "there is no socket: press s for socket() first (no call was made; \
+                 Python would raise NameError, or OSError: [Errno 9] Bad file \
+                 descriptor after close())"
+                    .to_string(),
+            ),
+        );
+    }
+}
+
+/// The address of a socket (`getsockname()`), if it is an IP one.
+fn local_of(sock: &Socket) -> Option<SocketAddr> {
+    sock.local_addr().ok()?.as_socket()
+}
+
+/// The peer's address (`getpeername()`): only a connected socket has one.
+fn peer_of(sock: &Socket) -> Option<SocketAddr> {
+    sock.peer_addr().ok()?.as_socket()
+}
+
+/// The error as a sentence, with what it means for this call.
+fn explain(call: &str, sock: Option<&Socket>, err: &io::Error) -> String {
+    let connected = sock.and_then(peer_of).is_some();
+    if err.raw_os_error() == Some(EISCONN) {
+        return format!(
+            "this socket is already connected (or listening): a socket connects once; \
+             make a new socket() for another connection [EISCONN; WinError 10056] \
+             (os error {})",
+            code(err)
+        );
+    }
+    match err.kind() {
+        ErrorKind::WouldBlock => match call {
+            "accept" => "would block: no connection is waiting yet (a blocking accept() \
+                         would wait here until a client connects) [EAGAIN; WinError 10035]"
+                .to_string(),
+            "recv" => "would block: no bytes have arrived yet (a blocking recv() would \
+                       wait here) [EAGAIN; WinError 10035]"
+                .to_string(),
+            _ => format!(
+                "would block: the call cannot finish at once [EAGAIN; WinError 10035] ({})",
+                hint::describe(err)
+            ),
+        },
+        ErrorKind::InvalidInput => {
+            let why = match call {
+                "accept" => "accept() needs a listening socket: call listen() first",
+                "bind" => {
+                    "this socket already has an address: bind() works once, and listen() \
+                     or connect() bind a socket by themselves"
+                }
+                "listen" => "a connected socket cannot listen",
+                _ => "the OS refused this call on a socket in this state",
+            };
+            format!("{why} [EINVAL; WinError 10022] (os error {})", code(err))
+        }
+        // Linux answers send() on a socket that never connected with EPIPE.
+        ErrorKind::BrokenPipe if !connected => format!(
+            "the socket is not connected, so there is no one to send to: connect() first \
+             (Linux reports EPIPE, Broken pipe, here; Windows WinError 10057) (os error {})",
+            code(err)
+        ),
+        ErrorKind::NotConnected => format!(
+            "the socket is not connected: {} [ENOTCONN; WinError 10057] (os error {})",
+            match call {
+                "recv" | "send" =>
+                    "a listening or new socket has no peer; connect() or use accept()'s socket",
+                _ => "connect() first, or use the socket accept() returned",
+            },
+            code(err)
+        ),
+        ErrorKind::ConnectionRefused => format!(
+            "{}: is the server pane listening? (it needs socket, bind, listen)",
+            hint::describe(err)
+        ),
+        _ => hint::describe(err),
+    }
+}
+
+/// "Already connected" has no `ErrorKind` of its own in std: its number per platform.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+const EISCONN: i32 = 106;
+#[cfg(all(unix, not(any(target_os = "linux", target_os = "android"))))]
+const EISCONN: i32 = 56;
+#[cfg(windows)]
+const EISCONN: i32 = 10056;
+#[cfg(not(any(unix, windows)))]
+const EISCONN: i32 = -1;
+
+fn code(err: &io::Error) -> i32 {
+    err.raw_os_error().unwrap_or(0)
+}
+
+/// Both panes, the line being typed for send(), and the OS's table.
+struct Playground {
+    /// `--host`/`--port`: where the server pane binds and the client connects.
+    addr: SocketAddr,
+    panes: [Pane; 2],
+    /// 0: the server pane, 1: the client pane.
+    active: usize,
+    /// The text for send(), while it is being typed.
+    typing: Option<String>,
+    /// The OS's TCP table as last read by the reader thread (reading it can take a
+    /// moment on a busy machine, so the keys never wait for it).
+    table: Arc<Mutex<Result<Vec<TcpSocket>, String>>>,
+    /// Tells the table's reader to read again now (after a call), or to stop.
+    reread: Option<SyncSender<()>>,
+}
+
+impl Playground {
+    fn new(addr: SocketAddr) -> Playground {
+        let mut play = Playground {
+            addr,
+            panes: [Pane::new(Side::Server), Pane::new(Side::Client)],
+            active: 0,
+            typing: None,
+            table: Arc::new(Mutex::new(Ok(Vec::new()))),
+            reread: None,
+        };
+        play.panes[0].note("start here: s socket(), b bind(), l listen(), a accept()");
+        play.panes[1].note("then here (Tab): s socket(), c connect(), e send(), r recv()");
+        play
+    }
+
+    fn run(&mut self, screen: &mut Screen) -> anyhow::Result<()> {
+        self.reread = Some(self.start_table_reader()?);
+        loop {
+            screen.draw(|frame| self.view(frame))?;
+            match next_input(Duration::from_millis(100))? {
+                Input::Key(key) => {
+                    if self.key(key) {
+                        return Ok(());
+                    }
+                    // The table again at once, so the call's effect shows soon.
+                    if let Some(reread) = &self.reread {
+                        let _ = reread.try_send(());
+                    }
+                }
+                Input::Resized | Input::Nothing => {}
+            }
+        }
+    }
+
+    /// A thread that reads the OS's TCP table a few times a second, and at once when
+    /// asked. It ends when the playground drops its sender.
+    fn start_table_reader(&self) -> anyhow::Result<SyncSender<()>> {
+        let (reread, asked) = mpsc::sync_channel::<()>(1);
+        let table = Arc::clone(&self.table);
+        thread::Builder::new()
+            .name("os-table".to_string())
+            .spawn(move || loop {
+                let fresh = tcp_table::read().map_err(|err| err.to_string());
+                match table.lock() {
+                    Ok(mut shown) => *shown = fresh,
+                    Err(_) => return,
+                }
+                match asked.recv_timeout(TABLE_EVERY) {
+                    Ok(()) | Err(RecvTimeoutError::Timeout) => {}
+                    Err(RecvTimeoutError::Disconnected) => return,
+                }
+            })
+            .context("could not start the thread that reads the OS's TCP table")?;
+        Ok(reread)
+    }
+
+    /// A key. True when it asks to leave.
+    fn key(&mut self, key: KeyEvent) -> bool {
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        if ctrl && key.code == KeyCode::Char('c') {
+            return true;
+        }
+        if let Some(text) = &mut self.typing {
+            match key.code {
+                KeyCode::Enter => {
+                    let text = std::mem::take(text);
+                    self.typing = None;
+                    self.send(text.as_bytes());
+                }
+                KeyCode::Esc => self.typing = None,
+                KeyCode::Backspace => {
+                    text.pop();
+                }
+                KeyCode::Char(c) if !ctrl && text.len() + c.len_utf8() <= BUFSIZE => {
+                    text.push(c);
+                }
+                _ => {}
+            }
+            return false;
+        }
+        match key.code {
+            KeyCode::Char('q') | KeyCode::Esc => return true,
+            KeyCode::Tab | KeyCode::BackTab | KeyCode::Left | KeyCode::Right => {
+                self.active = 1 - self.active;
+            }
+            KeyCode::Char('s') => self.socket(),
+            KeyCode::Char('b') => self.bind(),
+            KeyCode::Char('l') => self.listen(),
+            KeyCode::Char('a') => self.accept(),
+            KeyCode::Char('c') => self.connect(),
+            KeyCode::Char('e') => self.typing = Some(String::new()),
+            KeyCode::Char('r') => self.recv(),
+            KeyCode::Char('h') => self.shutdown(),
+            KeyCode::Char('x') => self.close(),
+            KeyCode::Char('#') => self.goodbye(),
+            _ => {}
+        }
+        false
+    }
+
+    fn pane(&mut self) -> &mut Pane {
+        &mut self.panes[self.active]
+    }
+
+    /// socket(): a new TCP socket, no address yet; made non-blocking at once so no
+    /// call on it can freeze the screen.
+    fn socket(&mut self) {
+        let domain = Domain::for_address(self.addr);
+        let family = if self.addr.is_ipv6() {
+            "AF_INET6"
+        } else {
+            "AF_INET"
+        };
+        let pane = self.pane();
+        let call = format!("{} = socket({family}, SOCK_STREAM)", pane.name);
+        if pane.sock.is_some() {
+            let text = format!(
+                "{} is already a socket: press x to close() it first (no call was made)",
+                pane.name
+            );
+            pane.logged(&call, Err(text));
+            return;
+        }
+        let made = Socket::new(domain, Type::STREAM, None).and_then(|sock| {
+            sock.set_nonblocking(true)?;
+            Ok(sock)
+        });
+        match made {
+            Ok(sock) => {
+                pane.sock = Some(sock);
+                pane.logged(&call, Ok("a new TCP socket, no address yet".to_string()));
+                pane.tick("socket");
+            }
+            Err(err) => pane.logged(&call, Err(explain("socket", None, &err))),
+        }
+    }
+
+    /// bind(): the server pane binds `--host:--port`; the client pane binds
+    /// `--host:0` (any free port), which clients rarely do but may.
+    fn bind(&mut self) {
+        let addr = match self.active {
+            0 => self.addr,
+            _ => SocketAddr::new(self.addr.ip(), 0),
+        };
+        let pane = self.pane();
+        let call = format!("{}.bind((\"{}\", {}))", pane.name, addr.ip(), addr.port());
+        let Some(sock) = &pane.sock else {
+            return pane.no_socket("bind()");
+        };
+        match sock.bind(&addr.into()) {
+            Ok(()) => {
+                let got = local_of(sock).map_or(addr.to_string(), |a| a.to_string());
+                pane.logged(&call, Ok(format!("the socket's address is now {got}")));
+                pane.tick("bind");
+            }
+            Err(err) => {
+                let text = match err.kind() {
+                    ErrorKind::AddrInUse | ErrorKind::PermissionDenied => {
+                        hint::bind_failed(err, addr, crate::labs::Protocol::Tcp).to_string()
+                    }
+                    _ => explain("bind", Some(sock), &err),
+                };
+                pane.logged(&call, Err(text));
+            }
+        }
+    }
+
+    /// listen(): from now on the kernel completes handshakes by itself and queues
+    /// them for accept(). Without bind() first, Linux and macOS bind the socket to a
+    /// port of their own choosing (Windows refuses with WinError 10022).
+    fn listen(&mut self) {
+        let pane = self.pane();
+        let call = format!("{}.listen({BACKLOG})", pane.name);
+        let Some(sock) = &pane.sock else {
+            return pane.no_socket(&format!("listen({BACKLOG})"));
+        };
+        let before = local_of(sock).map(|a| a.port());
+        match sock.listen(BACKLOG) {
+            Ok(()) => {
+                let now = local_of(sock).map_or("?".to_string(), |a| a.to_string());
+                let text = if before == Some(0) {
+                    format!("listening on {now}: there was no bind(), so the OS chose this address itself")
+                } else {
+                    format!("listening on {now}; clients can connect now, before accept()")
+                };
+                pane.logged(&call, Ok(text));
+                pane.tick("listen");
+            }
+            Err(err) => pane.logged(&call, Err(explain("listen", Some(sock), &err))),
+        }
+    }
+
+    /// accept(): takes a connection the kernel has completed, or "would block".
+    fn accept(&mut self) {
+        let pane = self.pane();
+        let call = format!("conn, addr = {}.accept()", pane.name);
+        let Some(sock) = &pane.sock else {
+            return pane.no_socket("accept()");
+        };
+        if pane.conn.is_some() {
+            let text = "conn is still open: one client at a time, as in lab 1; press x to \
+                        close() it first (no call was made)";
+            return pane.logged(&call, Err(text.to_string()));
+        }
+        match sock.accept() {
+            Ok((conn, peer)) => {
+                let peer = peer.as_socket();
+                // The new socket is non-blocking too (it does not inherit it everywhere).
+                let _ = conn.set_nonblocking(true);
+                let shown = peer.map_or("?".to_string(), |p| p.to_string());
+                pane.logged(
+                    &call,
+                    Ok(format!("a NEW socket, conn, for the client at {shown}")),
+                );
+                if let Some(peer) = peer {
+                    pane.conn = Some((conn, peer));
+                }
+                pane.tick("accept");
+            }
+            Err(err) => pane.logged(&call, Err(explain("accept", Some(sock), &err))),
+        }
+    }
+
+    /// connect(): to the server pane's port if it has one, else to --host:--port.
+    fn connect(&mut self) {
+        let server_port = self.panes[0]
+            .sock
+            .as_ref()
+            .and_then(local_of)
+            .map(|a| a.port());
+        let addr = match server_port {
+            Some(port) if port != 0 => SocketAddr::new(self.addr.ip(), port),
+            _ => self.addr,
+        };
+        let pane = self.pane();
+        let call = format!(
+            "{}.connect((\"{}\", {}))",
+            pane.name,
+            addr.ip(),
+            addr.port()
+        );
+        let Some(sock) = &pane.sock else {
+            return pane.no_socket("connect()");
+        };
+        // connect() is the one call made blocking, as in Python: it waits for the
+        // handshake, which on loopback is answered at once (accepted or refused).
+        // A non-blocking connect() would only start it, and a second try after a
+        // refusal would then fail differently from Python's. SO_SNDTIMEO bounds the
+        // wait to 2 s on Linux and macOS, for a --host that does not answer.
+        let started = Instant::now();
+        let result = sock
+            .set_nonblocking(false)
+            .and_then(|()| sock.set_write_timeout(Some(CONNECT_WAIT)))
+            .and_then(|()| sock.connect(&addr.into()));
+        let _ = sock.set_write_timeout(None);
+        let _ = sock.set_nonblocking(true);
+        match result {
+            Ok(()) => {
+                let local = local_of(sock).map_or("?".to_string(), |a| a.to_string());
+                let text = format!(
+                    "connected from {local} (the OS chose this port); the server's kernel \
+                     completed the handshake, accept() or not"
+                );
+                pane.logged(&call, Ok(text));
+                pane.tick("connect");
+            }
+            Err(err) if started.elapsed() >= CONNECT_WAIT => {
+                let text = format!(
+                    "no answer within {} s: nothing at that address completed the \
+                     handshake ({})",
+                    CONNECT_WAIT.as_secs(),
+                    hint::describe(&err)
+                );
+                pane.logged(&call, Err(text));
+            }
+            Err(err) => pane.logged(&call, Err(explain("connect", Some(sock), &err))),
+        }
+    }
+
+    fn send(&mut self, bytes: &[u8]) {
+        let pane = self.pane();
+        let Some((sock, name)) = pane.target() else {
+            return pane.no_socket("send()");
+        };
+        let call = format!("{name}.send(b\"{}\")", preview(bytes, 30));
+        let outcome = match sock.send(bytes) {
+            Ok(n) => Ok(format!("{n} of {} bytes sent", bytes.len())),
+            Err(err) => Err(explain("send", Some(sock), &err)),
+        };
+        pane.logged(&call, outcome);
+    }
+
+    fn recv(&mut self) {
+        let pane = self.pane();
+        let Some((mut sock, name)) = pane.target() else {
+            return pane.no_socket(&format!("recv({BUFSIZE})"));
+        };
+        let call = format!("{name}.recv({BUFSIZE})");
+        let mut buf = [0u8; BUFSIZE];
+        let outcome = match sock.read(&mut buf) {
+            // Ok(0): the other side closed its sending side (EOF), not "no data yet".
+            Ok(0) => Ok("b\"\" (0 bytes): the other side has closed its side (EOF)".to_string()),
+            Ok(n) => {
+                let goodbye = if &buf[..n] == b"#" {
+                    " (the classic program's goodbye: the other side is closing)"
+                } else {
+                    ""
+                };
+                let unit = if n == 1 { "byte" } else { "bytes" };
+                Ok(format!(
+                    "{n} {unit}: b\"{}\"{goodbye}",
+                    preview(&buf[..n], 40)
+                ))
+            }
+            Err(err) => Err(explain("recv", Some(sock), &err)),
+        };
+        pane.logged(&call, outcome);
+    }
+
+    /// shutdown(SHUT_WR): "I will send no more". The other side's recv() returns 0
+    /// once it has read what was sent; we can still receive.
+    fn shutdown(&mut self) {
+        let pane = self.pane();
+        let Some((sock, name)) = pane.target() else {
+            return pane.no_socket("shutdown(SHUT_WR)");
+        };
+        let call = format!("{name}.shutdown(SHUT_WR)");
+        let outcome = match sock.shutdown(Shutdown::Write) {
+            Ok(()) => Ok("we send no more (FIN sent); we can still recv()".to_string()),
+            Err(err) => Err(explain("shutdown", Some(sock), &err)),
+        };
+        pane.logged(&call, outcome);
+    }
+
+    /// close(): the accepted connection first, then the pane's own socket.
+    fn close(&mut self) {
+        let pane = self.pane();
+        if let Some((conn, _)) = pane.conn.take() {
+            drop(conn);
+            pane.logged(
+                "conn.close()",
+                Ok("closed; the client's recv() will return 0".to_string()),
+            );
+        } else if let Some(sock) = pane.sock.take() {
+            drop(sock);
+            let name = pane.name;
+            pane.logged(&format!("{name}.close()"), Ok("closed".to_string()));
+        } else {
+            pane.no_socket("close()");
+        }
+    }
+
+    /// `#`: the classic programs' disconnect button: send `#`, then close.
+    fn goodbye(&mut self) {
+        if self.pane().target().is_none() {
+            return self.pane().no_socket("send(b\"#\")");
+        }
+        self.send(b"#");
+        self.close();
+    }
+
+    /// Closes every socket still open; how many there were.
+    fn close_everything(&mut self) -> usize {
+        let mut closed = 0;
+        for pane in &mut self.panes {
+            closed += usize::from(pane.conn.take().is_some());
+            closed += usize::from(pane.sock.take().is_some());
+        }
+        closed
+    }
+
+    /// What the OS's table says about one socket, in two short lines.
+    fn describe_socket(&self, name: &str, sock: &Socket) -> Vec<(String, Style)> {
+        let local = local_of(sock);
+        let peer = peer_of(sock);
+        let bold = Style::default().add_modifier(Modifier::BOLD);
+        let Ok(table) = self.table.lock() else {
+            return vec![(format!("{name}: the OS table is unavailable"), bold)];
+        };
+        let row = match &*table {
+            Ok(table) => match (local, peer) {
+                (Some(local), Some(peer)) => tcp_table::find_connection(table, local, peer),
+                (Some(local), None) if local.port() != 0 => tcp_table::find_listener(table, local),
+                _ => None,
+            },
+            Err(_) => None,
+        };
+        let state = match (row, &*table) {
+            (Some(row), _) if row.is_listener() => format!(
+                "{}, {} waiting for accept()",
+                row.state.name(),
+                row.recv_queue.map_or("?".to_string(), |n| n.to_string())
+            ),
+            (Some(row), _) => format!(
+                "{}, recv-q {} bytes",
+                row.state.name(),
+                row.recv_queue.map_or("?".to_string(), |n| n.to_string())
+            ),
+            (None, Err(why)) => format!("state unknown: {why}"),
+            (None, Ok(_)) => match local {
+                Some(local) if local.port() != 0 => "bound; no row in the OS table yet".to_string(),
+                _ => "new: no address, no row in the OS table".to_string(),
+            },
+        };
+        let addresses = match (local, peer) {
+            (Some(local), Some(peer)) => format!("{local} <-> {peer}"),
+            (Some(local), None) if local.port() != 0 => local.to_string(),
+            _ => "no address yet".to_string(),
+        };
+        vec![
+            (format!("{name}: "), bold),
+            (state, Style::default()),
+            (format!("  {addresses}"), Style::default()),
+        ]
+    }
+
+    fn view(&self, frame: &mut Frame) {
+        let [top, order, keys] = Layout::vertical([
+            Constraint::Min(6),
+            Constraint::Length(4),
+            Constraint::Length(2),
+        ])
+        .areas(frame.area());
+        let [left, right] =
+            Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(top);
+        self.view_pane(frame, 0, left);
+        self.view_pane(frame, 1, right);
+        self.view_order(frame, order);
+        self.view_keys(frame, keys);
+    }
+
+    fn view_pane(&self, frame: &mut Frame, i: usize, area: Rect) {
+        let pane = &self.panes[i];
+        let active = i == self.active;
+        let title = if active {
+            format!(" > {} (keys act here) ", pane.title())
+        } else {
+            format!(" {} (Tab) ", pane.title())
+        };
+        let mut block = Block::bordered().title(title);
+        if active {
+            block = block.border_style(Style::default().add_modifier(Modifier::BOLD));
+        }
+        let inner = block.inner(area);
+        let width = usize::from(inner.width);
+        // The sockets first, as the OS sees them; then the log, newest at the bottom.
+        let mut rows: Vec<Line> = Vec::new();
+        let mut sockets = Vec::new();
+        if let Some(sock) = &pane.sock {
+            sockets.push(self.describe_socket(pane.name, sock));
+        }
+        if let Some((conn, _)) = &pane.conn {
+            sockets.push(self.describe_socket("conn", conn));
+        }
+        if sockets.is_empty() {
+            let none = format!("{}: no socket (s makes one)", pane.name);
+            sockets.push(vec![(none, Style::default())]);
+        }
+        for shown in &sockets {
+            rows.extend(wrap(shown, width));
+        }
+        rows.push(Line::from("─".repeat(width)));
+        let room = usize::from(inner.height).saturating_sub(rows.len());
+        let log: Vec<Line> = pane
+            .log
+            .iter()
+            .flat_map(|shown| wrap(shown, width))
+            .collect();
+        rows.extend(log[log.len().saturating_sub(room)..].iter().cloned());
+        frame.render_widget(Paragraph::new(rows).block(block), area);
+    }
+
+    fn view_order(&self, frame: &mut Frame, area: Rect) {
+        let block = Block::bordered().title(" the classic order ");
+        let rows: Vec<Line> = self
+            .panes
+            .iter()
+            .map(|pane| {
+                let steps: Vec<String> = pane
+                    .steps
+                    .iter()
+                    .zip(&pane.done)
+                    .map(|(step, done)| format!("[{}] {step}", if *done { "x" } else { " " }))
+                    .collect();
+                Line::from(format!(
+                    "{:<7} {}",
+                    format!("{}:", pane.title()),
+                    steps.join("  ")
+                ))
+            })
+            .collect();
+        frame.render_widget(Paragraph::new(rows).block(block), area);
+    }
+
+    fn view_keys(&self, frame: &mut Frame, area: Rect) {
+        let rows = match &self.typing {
+            Some(text) => vec![
+                Line::from(format!("send: {}", preview(text.as_bytes(), 70))),
+                Line::from("Enter sends these bytes (no newline added) · Esc cancels"),
+            ],
+            None => vec![
+                Line::from("s socket  b bind  l listen  a accept  c connect  e send  r recv"),
+                Line::from("h shutdown  x close  # send \"#\" and close  Tab other pane  q quit"),
+            ],
+        };
+        frame.render_widget(Paragraph::new(rows), area);
+        if let Some(text) = &self.typing {
+            let x = area.x
+                + 6
+                + u16::try_from(screen::width_of(&preview(text.as_bytes(), 70))).unwrap_or(0);
+            frame.set_cursor_position((x.min(area.right().saturating_sub(1)), area.y));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(c: char) -> KeyEvent {
+        KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
+    }
+
+    fn last_log(play: &Playground, pane: usize) -> String {
+        let shown = play.panes[pane].log.back().expect("a log line");
+        shown.iter().map(|(t, _)| t.as_str()).collect()
+    }
+
+    #[test]
+    fn the_keys_make_real_calls_in_any_order() {
+        let mut play = Playground::new("127.0.0.1:0".parse().expect("an address"));
+        // recv() before socket(): no call, a sentence.
+        play.key(key('r'));
+        assert!(last_log(&play, 0).contains("press s for socket()"));
+        // accept() on a socket that does not listen: the OS's EINVAL.
+        play.key(key('s'));
+        play.key(key('a'));
+        let line = last_log(&play, 0);
+        #[cfg(target_os = "linux")]
+        assert!(line.contains("EINVAL"), "{line}");
+        // bind, listen: LISTEN; accept with nobody there: would block.
+        play.key(key('b'));
+        play.key(key('l'));
+        assert!(last_log(&play, 0).contains("listening on 127.0.0.1:"));
+        play.key(key('a'));
+        assert!(last_log(&play, 0).contains("would block: no connection is waiting yet"));
+        assert_eq!(play.panes[0].done, [true, true, true, false]);
+
+        // The client: connect, send; the server accepts and receives.
+        play.key(KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE));
+        play.key(key('s'));
+        play.key(key('c'));
+        assert!(
+            last_log(&play, 1).contains("connected from"),
+            "{}",
+            last_log(&play, 1)
+        );
+        // connect() again: a socket connects once.
+        play.key(key('c'));
+        assert!(
+            last_log(&play, 1).contains("EISCONN"),
+            "{}",
+            last_log(&play, 1)
+        );
+        play.key(key('e'));
+        for c in "hi".chars() {
+            play.key(key(c));
+        }
+        play.key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+        assert!(last_log(&play, 1).contains("2 of 2 bytes sent"));
+        play.key(KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE));
+        play.key(key('a'));
+        assert!(last_log(&play, 0).contains("a NEW socket"));
+        play.key(key('r'));
+        assert!(
+            last_log(&play, 0).contains("2 bytes: b\"hi\""),
+            "{}",
+            last_log(&play, 0)
+        );
+        assert_eq!(play.close_everything(), 3);
+    }
+}
