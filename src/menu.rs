@@ -122,8 +122,10 @@ fn choose_lab() -> anyhow::Result<Option<&'static Lab>> {
         .iter()
         .map(|lab| format!("{:>2}  {:<12} {}", lab.number, lab.slug, lab.title))
         .collect();
+    let progress = crate::check::progress::summary();
     let picked = Select::new("Which lab? (Esc leaves)", options)
         .with_page_size(LABS.len())
+        .with_help_message(&progress)
         .raw_prompt();
     Ok(answered(picked)?.map(|option| &LABS[option.index]))
 }
@@ -131,6 +133,12 @@ fn choose_lab() -> anyhow::Result<Option<&'static Lab>> {
 fn choose_role(lab: &Lab, can_go_back: bool) -> anyhow::Result<Option<Vec<String>>> {
     let mut roles = lab.role_names();
     roles.push(("guide".to_string(), "Print this lab's guide".to_string()));
+    if crate::check::plan_for(lab.number, crate::check::Role::Server).is_some() {
+        roles.push((
+            "starter".to_string(),
+            "Write a starter file for your own server (then `lab check`)".to_string(),
+        ));
+    }
     let options: Vec<String> = roles
         .iter()
         .map(|(name, about)| format!("{name:<8} {about}"))

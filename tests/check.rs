@@ -1,0 +1,583 @@
+//! `lab check`: the correct example program of each lab and role passes every stage;
+//! each wrong one (labs/NN-slug/check/ROLE_wrong_STAGE.py) fails at STAGE, with a
+//! hint. Our own roles pass their lab's check. The student's program, and whatever
+//! it started, is gone when the check ends. Starters and progress.
+//!
+//! The example programs are Python: where python3 is missing these tests say so and
+//! pass without running (`.ci/run` makes sure python3 is there).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use common::lab_binary;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// True if python3 runs here; otherwise says why the test is skipped.
+fn have_python(test: &str) -> bool {
+    let ok = Command::new("python3")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        eprintln!("SKIPPED {test}: python3 is not installed, so the example programs cannot run");
+    }
+    ok
+}
+
+/// A fresh empty folder for one test (progress file, starters).
+fn temp_dir(name: &str) -> PathBuf {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "socket-lab-check-{}-{name}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a temporary folder");
+    dir
+}
+
+/// Runs `lab ARGS` to the end (with a generous bound), colours off, progress kept in
+/// `home`.
+fn lab(args: &[&str], home: &Path) -> Output {
+    let mut child = Command::new(lab_binary())
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env("SOCKET_LAB_HOME", home)
+        .current_dir(root())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("lab starts");
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        if child.try_wait().expect("try_wait").is_some() {
+            return child.wait_with_output().expect("output");
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let out = child.wait_with_output().expect("output");
+            panic!(
+                "lab {args:?} did not end within 90 s:\n{}",
+                String::from_utf8_lossy(&out.stdout)
+            );
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Checks every example program in labs/NN-slug/check/ for `role`, all at once.
+fn check_examples(folder: &str, lab_number: &str, role: &str) {
+    let dir = root().join("labs").join(folder).join("check");
+    let mut programs: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("the check folder")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_string_lossy();
+            name.starts_with(role) && name.ends_with(".py")
+        })
+        .collect();
+    programs.sort();
+    assert!(
+        programs.len() > 2,
+        "{folder}: a correct program and wrong ones"
+    );
+    let home = temp_dir(&format!("{lab_number}-{role}"));
+    let handles: Vec<_> = programs
+        .into_iter()
+        .map(|program| {
+            let home = home.clone();
+            let lab_number = lab_number.to_string();
+            let role = role.to_string();
+            thread::spawn(move || {
+                let name = program.file_name().unwrap().to_string_lossy().into_owned();
+                let wrong_stage = name
+                    .strip_suffix(".py")
+                    .and_then(|n| n.split_once("_wrong_"))
+                    .map(|(_, stage)| stage.to_string());
+                // Wrong programs that hang are caught by a timeout: keep those short.
+                let slow = if wrong_stage.is_some() { "1" } else { "2" };
+                let path = program.to_string_lossy().into_owned();
+                let out = lab(
+                    &[
+                        "check",
+                        &lab_number,
+                        &role,
+                        "--json",
+                        "--slow",
+                        slow,
+                        "--",
+                        "python3",
+                        &path,
+                        "{port}",
+                    ],
+                    &home,
+                );
+                (name, wrong_stage, out)
+            })
+        })
+        .collect();
+    let mut problems = Vec::new();
+    for handle in handles {
+        let (name, wrong_stage, out) = handle.join().expect("the check thread");
+        let json: serde_json::Value = match serde_json::from_slice(&out.stdout) {
+            Ok(json) => json,
+            Err(_) => {
+                problems.push(format!(
+                    "{name}: no JSON:\n{}\n{}",
+                    text(&out.stdout),
+                    text(&out.stderr)
+                ));
+                continue;
+            }
+        };
+        let stages = json["stages"].as_array().expect("stages");
+        let failed: Vec<&str> = stages
+            .iter()
+            .filter(|s| s["passed"] == false)
+            .map(|s| s["id"].as_str().unwrap())
+            .collect();
+        match wrong_stage {
+            None => {
+                if out.status.code() != Some(0) || !failed.is_empty() {
+                    problems.push(format!(
+                        "{name} should pass every stage; failed {failed:?}:\n{json:#}"
+                    ));
+                }
+            }
+            Some(stage) => {
+                let first_failed = stages.iter().position(|s| s["passed"] == false);
+                let meant = stages.iter().position(|s| {
+                    let id = s["id"].as_str().unwrap();
+                    id == stage || id.ends_with(&format!("/{stage}"))
+                });
+                match meant {
+                    None => problems.push(format!("{name}: there is no stage `{stage}`")),
+                    Some(_) if out.status.code() != Some(1) || first_failed != meant => problems
+                        .push(format!(
+                            "{name} should first fail at `{stage}`, failed {failed:?}:\n{json:#}"
+                        )),
+                    Some(at) => {
+                        let detail = stages[at]["detail"].as_str().unwrap();
+                        if !detail.contains("hint:") {
+                            problems.push(format!("{name}: no hint at `{stage}`:\n{detail}"));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+}
+
+#[test]
+fn lab1_server_examples_pass_and_fail_where_they_should() {
+    if have_python("lab1_server_examples") {
+        check_examples("01-echo", "1", "server");
+    }
+}
+
+#[test]
+fn lab1_client_examples_pass_and_fail_where_they_should() {
+    if have_python("lab1_client_examples") {
+        check_examples("01-echo", "1", "client");
+    }
+}
+
+#[test]
+fn our_own_lab1_server_and_client_pass_lab1s_check() {
+    let home = temp_dir("own-lab1");
+    let server = thread::spawn({
+        let home = home.clone();
+        move || {
+            lab(
+                &[
+                    "check",
+                    "1",
+                    "server",
+                    "--",
+                    lab_binary(),
+                    "1",
+                    "server",
+                    "--port",
+                    "{port}",
+                ],
+                &home,
+            )
+        }
+    });
+    let client = lab(
+        &[
+            "check",
+            "1",
+            "client",
+            "--",
+            lab_binary(),
+            "1",
+            "client",
+            "--port",
+            "{port}",
+        ],
+        &home,
+    );
+    let server = server.join().expect("server check");
+    assert_eq!(server.status.code(), Some(0), "{}", text(&server.stdout));
+    assert!(text(&server.stdout).contains("all 7 stages passed"));
+    assert_eq!(client.status.code(), Some(0), "{}", text(&client.stdout));
+}
+
+#[test]
+fn a_failure_shows_the_bytes_with_a_marker_the_output_and_the_hint() {
+    if !have_python("a_failure_shows_the_bytes") {
+        return;
+    }
+    let home = temp_dir("report");
+    let program = root().join("labs/01-echo/check/server_wrong_utf-8.py");
+    let out = lab(
+        &[
+            "check",
+            "1",
+            "server",
+            "--",
+            "python3",
+            &program.to_string_lossy(),
+            "{port}",
+        ],
+        &home,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("PASS 2/7 hello"), "{stdout}");
+    assert!(stdout.contains("FAIL 3/7 utf-8"), "{stdout}");
+    assert!(
+        !stdout.contains("4/7"),
+        "the first failure ends the run:\n{stdout}"
+    );
+    let expected = stdout
+        .lines()
+        .find(|l| l.contains("expected: "))
+        .expect("expected line");
+    let received = stdout
+        .lines()
+        .find(|l| l.contains("received: "))
+        .expect("received line");
+    let marker = stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with('^'))
+        .expect("marker");
+    assert!(expected.contains("你好"), "{stdout}");
+    // The marker stands under the first character after the time and the space.
+    // Everything before it is ASCII, so columns are characters.
+    let col = marker.find('^').unwrap();
+    assert_eq!(received.chars().nth(col), Some('ä'), "{stdout}");
+    assert!(marker.contains("byte 25"), "{stdout}");
+    assert!(stdout.contains("[your program] listening on"), "{stdout}");
+    assert!(
+        stdout.contains("hint: decode the bytes as UTF-8"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("see lab 2"), "{stdout}");
+}
+
+#[test]
+fn json_is_one_object_with_every_stage() {
+    if !have_python("json_is_one_object") {
+        return;
+    }
+    let home = temp_dir("json");
+    let program = root().join("labs/01-echo/check/client.py");
+    let out = lab(
+        &[
+            "check",
+            "1",
+            "client",
+            "--json",
+            "--",
+            "python3",
+            &program.to_string_lossy(),
+            "{port}",
+        ],
+        &home,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    assert_eq!(json["lab"], 1);
+    assert_eq!(json["role"], "client");
+    assert_eq!(json["command"][0], "python3");
+    assert_eq!(json["passed"], 6);
+    assert_eq!(json["total"], 6);
+    assert!(json["seconds"].as_f64().is_some());
+    let stages = json["stages"].as_array().unwrap();
+    assert_eq!(stages[0]["id"], "connect");
+    assert!(stages
+        .iter()
+        .all(|s| s["passed"] == true && s["name"].is_string()));
+}
+
+#[test]
+fn keep_going_runs_every_stage_after_a_failure() {
+    if !have_python("keep_going_runs_every_stage") {
+        return;
+    }
+    let home = temp_dir("keep-going");
+    let program = root().join("labs/01-echo/check/server_wrong_utf-8.py");
+    let out = lab(
+        &[
+            "check",
+            "1",
+            "server",
+            "--keep-going",
+            "--",
+            "python3",
+            &program.to_string_lossy(),
+            "{port}",
+        ],
+        &home,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("FAIL 3/7 utf-8"), "{stdout}");
+    // The program is started afresh after the failure, so the rest get a fair try.
+    assert!(stdout.contains("PASS 7/7 client-resets"), "{stdout}");
+    assert!(stdout.contains("6 of 7 stages passed"), "{stdout}");
+}
+
+#[test]
+fn usage_errors_exit_with_code_2() {
+    let home = temp_dir("usage");
+    for args in [
+        &["check", "9", "server", "--", "x"][..],
+        &["check", "1", "server"][..],
+        &["check", "1", "middle", "--", "x"][..],
+        &["check", "1", "server", "--", "no-such-program-socket-lab"][..],
+    ] {
+        let out = lab(args, &home);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+        assert!(!text(&out.stderr).is_empty(), "{args:?} says why");
+    }
+}
+
+/// A server that starts a sleeping child and a sleeping child in a session of its
+/// own (setsid), writes their pids to a file, and answers `hello` wrongly.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_program_and_everything_it_started_are_ended_when_the_check_ends() {
+    if !have_python("the_program_and_everything_it_started") {
+        return;
+    }
+    let dir = temp_dir("orphans");
+    let pids = dir.join("pids");
+    let script = dir.join("forker.py");
+    std::fs::write(
+        &script,
+        "import socket, subprocess, sys, time\n\
+         a = subprocess.Popen(['sleep', '300'])\n\
+         b = subprocess.Popen(['sleep', '301'], start_new_session=True)\n\
+         open(sys.argv[2], 'w').write(f'{a.pid} {b.pid}')\n\
+         print('started', a.pid, b.pid, flush=True)\n\
+         s = socket.create_server(('127.0.0.1', int(sys.argv[1])))\n\
+         conn, _ = s.accept()\n\
+         conn.recv(1024)\n\
+         conn.sendall(b'nope')\n\
+         time.sleep(300)\n",
+    )
+    .unwrap();
+    let out = lab(
+        &[
+            "check",
+            "1",
+            "server",
+            "--",
+            "python3",
+            &script.to_string_lossy(),
+            "{port}",
+            &pids.to_string_lossy(),
+        ],
+        &dir,
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("[your program] started"),
+        "{}",
+        text(&out.stdout)
+    );
+    let pids = std::fs::read_to_string(&pids).expect("the program wrote its children's pids");
+    for pid in pids.split_whitespace() {
+        let alive = Path::new(&format!("/proc/{pid}")).exists();
+        assert!(
+            !alive,
+            "process {pid} started by the program is still there"
+        );
+    }
+}
+
+#[test]
+fn progress_keeps_passes_and_a_failure_never_erases_one() {
+    if !have_python("progress_keeps_passes") {
+        return;
+    }
+    let home = temp_dir("progress");
+    let fresh = lab(&["progress"], &home);
+    let shown = text(&fresh.stdout);
+    assert!(shown.contains("  1  server     0/7  never"), "{shown}");
+    assert!(shown.contains("lab 1 starter"), "{shown}");
+
+    let check = |file: &str| {
+        let program = root().join("labs/01-echo/check").join(file);
+        lab(
+            &[
+                "check",
+                "1",
+                "server",
+                "--slow",
+                "1",
+                "--",
+                "python3",
+                &program.to_string_lossy(),
+                "{port}",
+            ],
+            &home,
+        )
+    };
+    assert_eq!(check("server_wrong_exit.py").status.code(), Some(1));
+    let shown = text(&lab(&["progress"], &home).stdout);
+    assert!(shown.contains("  1  server     3/7"), "{shown}");
+    assert!(shown.contains("make stage `exit` pass"), "{shown}");
+    assert!(shown.contains("server_wrong_exit.py"), "{shown}");
+
+    assert_eq!(check("server.py").status.code(), Some(0));
+    assert_eq!(check("server_wrong_hello.py").status.code(), Some(1));
+    let shown = text(&lab(&["progress"], &home).stdout);
+    assert!(shown.contains("  1  server     7/7"), "{shown}");
+    let row = shown.lines().find(|l| l.contains("  1  server")).unwrap();
+    assert!(row.ends_with("done"), "{shown}");
+}
+
+#[test]
+fn a_starter_is_written_once_and_the_check_quotes_its_first_todo() {
+    let dir = temp_dir("starter");
+    let home = dir.clone();
+    let dir_arg = dir.to_string_lossy().into_owned();
+    let out = lab(&["1", "starter", "--dir", &dir_arg], &home);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("lab check 1 server -- python3"));
+    let file = dir.join("lab1_server.py");
+    std::fs::write(&file, "# my work\n").unwrap();
+    let again = lab(&["1", "starter", "--dir", &dir_arg], &home);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(
+        text(&again.stderr).contains("never overwrites"),
+        "{}",
+        text(&again.stderr)
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "# my work\n");
+
+    if !have_python("a_starter_is_checked") {
+        return;
+    }
+    let out = lab(
+        &["1", "starter", "--role", "client", "--dir", &dir_arg],
+        &home,
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let client = dir.join("lab1_client.py");
+    let out = lab(
+        &[
+            "check",
+            "1",
+            "client",
+            "--",
+            "python3",
+            &client.to_string_lossy(),
+            "{port}",
+        ],
+        &home,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("FAIL 1/6 connect"), "{stdout}");
+    assert!(
+        stdout.contains("It reached `TODO 1 (socket): not written yet`"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn the_rust_starters_compile_with_rustc_alone() {
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".to_string());
+    if Command::new(&rustc).arg("--version").output().is_err() {
+        eprintln!("SKIPPED: rustc is not on PATH");
+        return;
+    }
+    let dir = temp_dir("rust-starters");
+    let starters: Vec<PathBuf> = ["01-echo"]
+        .iter()
+        .flat_map(|folder| {
+            std::fs::read_dir(root().join("labs").join(folder).join("starters"))
+                .expect("starters folder")
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.extension().is_some_and(|e| e == "rs"))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert!(!starters.is_empty());
+    let handles: Vec<_> = starters
+        .into_iter()
+        .map(|source| {
+            let rustc = rustc.clone();
+            let exe = dir.join(source.file_stem().unwrap());
+            thread::spawn(move || {
+                let out = Command::new(&rustc)
+                    .args(["--edition", "2021", "-o"])
+                    .arg(&exe)
+                    .arg(&source)
+                    .output()
+                    .expect("rustc runs");
+                assert!(
+                    out.status.success(),
+                    "{}: {}",
+                    source.display(),
+                    text(&out.stderr)
+                );
+                assert!(
+                    !text(&out.stderr).contains("warning"),
+                    "{}: {}",
+                    source.display(),
+                    text(&out.stderr)
+                );
+                let run = Command::new(&exe)
+                    .arg("1")
+                    .output()
+                    .expect("the starter runs");
+                assert!(
+                    text(&run.stdout).contains("TODO 1 ("),
+                    "{}",
+                    source.display()
+                );
+            })
+        })
+        .collect();
+    for handle in handles {
+        handle.join().expect("a starter compiles");
+    }
+}
