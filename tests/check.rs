@@ -200,6 +200,63 @@ fn lab1_client_examples_pass_and_fail_where_they_should() {
 }
 
 #[test]
+fn lab3_server_examples_pass_and_fail_where_they_should() {
+    if have_python("lab3_server_examples") {
+        check_examples("03-half-duplex", "3", "server");
+    }
+}
+
+#[test]
+fn lab3_client_examples_pass_and_fail_where_they_should() {
+    if have_python("lab3_client_examples") {
+        check_examples("03-half-duplex", "3", "client");
+    }
+}
+
+#[test]
+fn our_own_lab3_server_and_client_pass_lab3s_check() {
+    let home = temp_dir("own-lab3");
+    let server = thread::spawn({
+        let home = home.clone();
+        move || {
+            lab(
+                &[
+                    "check",
+                    "3",
+                    "server",
+                    "--",
+                    lab_binary(),
+                    "3",
+                    "server",
+                    "--port",
+                    "{port}",
+                ],
+                &home,
+            )
+        }
+    });
+    let client = lab(
+        &[
+            "check",
+            "3",
+            "client",
+            "--",
+            lab_binary(),
+            "3",
+            "client",
+            "--port",
+            "{port}",
+            "--name",
+            "amy",
+        ],
+        &home,
+    );
+    let server = server.join().expect("server check");
+    assert_eq!(server.status.code(), Some(0), "{}", text(&server.stdout));
+    assert_eq!(client.status.code(), Some(0), "{}", text(&client.stdout));
+}
+
+#[test]
 fn our_own_lab1_server_and_client_pass_lab1s_check() {
     let home = temp_dir("own-lab1");
     let server = thread::spawn({

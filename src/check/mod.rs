@@ -25,6 +25,7 @@ use crate::term::{self, say};
 
 mod diff;
 mod lab1;
+mod lab3;
 mod program;
 pub mod progress;
 pub mod starter;
@@ -155,6 +156,7 @@ fn full_id(run: &Run, stage: &Stage) -> String {
 pub fn plan_for(number: u8, role: Role) -> Option<Plan> {
     match number {
         1 => Some(lab1::plan(role)),
+        3 => Some(lab3::plan(role)),
         _ => None,
     }
 }
@@ -750,7 +752,6 @@ impl Session {
     }
 
     /// Nothing may arrive for `secs` (the connection stays open and quiet).
-    #[allow(dead_code)] // used by the stages of later labs
     pub fn expect_nothing(&mut self, conn: &mut TcpStream, secs: f64, why: &str) -> Outcome {
         let (got, ended) = self.read_until(conn, secs, &|got| !got.is_empty(), &|_| false);
         if got.is_empty() && matches!(ended, Some(Ended::TimedOut)) {
