@@ -12,7 +12,7 @@
 //! [`plan_for`].
 
 use std::io::{ErrorKind, Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
+use std::net::{TcpListener, TcpStream};
 use std::process::ExitStatus;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -25,6 +25,7 @@ use crate::term::{self, say};
 
 mod diff;
 mod lab1;
+mod lab2;
 mod lab3;
 mod program;
 pub mod progress;
@@ -156,6 +157,7 @@ fn full_id(run: &Run, stage: &Stage) -> String {
 pub fn plan_for(number: u8, role: Role) -> Option<Plan> {
     match number {
         1 => Some(lab1::plan(role)),
+        2 => Some(lab2::plan(role)),
         3 => Some(lab3::plan(role)),
         _ => None,
     }
@@ -521,7 +523,6 @@ impl Session {
     }
 
     /// Ctrl-D: closes the program's stdin.
-    #[allow(dead_code)] // used by the stages of later labs
     pub fn close_stdin(&mut self) {
         self.did("closed your program's stdin (Ctrl-D)");
         if let Some(program) = self.program() {
@@ -780,12 +781,6 @@ impl Session {
         drop(socket);
     }
 
-    /// Half-close: we send FIN but can still read.
-    #[allow(dead_code)] // used by the stages of later labs
-    pub fn shutdown_write(&mut self, conn: &TcpStream) {
-        let _ = conn.shutdown(Shutdown::Write);
-    }
-
     // -- the program's output and exit -------------------------------------------------
 
     /// From now on, `expect_output` looks only at what the program prints next.
@@ -885,14 +880,7 @@ impl Session {
         }
     }
 
-    /// True while the program runs.
-    #[allow(dead_code)] // used by the stages of later labs
-    pub fn running(&mut self) -> bool {
-        self.program().is_some_and(|p| p.exited().is_none())
-    }
-
     /// The value of a run's placeholder (`encoding`).
-    #[allow(dead_code)] // used by the stages of later labs
     pub fn var(&self, name: &str) -> &str {
         self.vars
             .iter()
@@ -1018,7 +1006,7 @@ fn run_plan(lab: &Lab, args: &CheckArgs, plan: Plan) -> i32 {
     'runs: for run in &plan.runs {
         session.vars = run.vars.clone();
         session.stop();
-        if human {
+        if human && !stopped {
             if let Some(label) = &run.label {
                 say!("-- {label}: {}", run_note(run));
             }
@@ -1186,6 +1174,8 @@ fn failure_report(session: &Session, failure: &Failure) -> String {
     }
     out.push_str(&format!("  {}\n", failure.what));
     match (&failure.expected, &failure.received) {
+        // Nothing arrived: the sentence above says so; a diff would add nothing.
+        (Some(_), Some(received)) if received.is_empty() => {}
         (Some(expected), Some(received)) => out.push_str(&diff::show(expected, received, "    ")),
         (None, Some(received)) => {
             out.push_str(&format!("    received: {}\n", diff::quoted(received)))
@@ -1275,6 +1265,30 @@ mod tests {
                 unique.sort();
                 unique.dedup();
                 assert_eq!(ids.len(), unique.len(), "lab {number} {role:?}: {ids:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_stage_has_a_correct_and_a_wrong_example_program() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        for lab in labs::LABS {
+            for role in [Role::Server, Role::Client] {
+                let Some(plan) = plan_for(lab.number, role) else {
+                    continue;
+                };
+                let dir = root.join("labs").join(lab.folder()).join("check");
+                let name = role.name();
+                assert!(
+                    dir.join(format!("{name}.py")).is_file(),
+                    "{dir:?}: {name}.py"
+                );
+                for id in plan.ids() {
+                    // `gbk/split` is proven by the same program as `utf-8/split`.
+                    let stage = id.rsplit('/').next().unwrap_or(&id);
+                    let wrong = dir.join(format!("{name}_wrong_{stage}.py"));
+                    assert!(wrong.is_file(), "lab {}: no {wrong:?}", lab.number);
+                }
             }
         }
     }

@@ -217,7 +217,6 @@ impl Program {
     }
 
     /// Closes the program's stdin: what Ctrl-D does at a terminal.
-    #[allow(dead_code)] // used by the stages of later labs
     pub fn close_stdin(&mut self) {
         self.stdin = None;
     }
