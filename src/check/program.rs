@@ -6,8 +6,9 @@
 //! start a shell that starts Python. On Unix the program is the leader of a new
 //! process group, and we kill the whole group. On Linux the checker is also a "child
 //! subreaper": a grandchild whose parent died (or that left the group with setsid)
-//! becomes our child instead of init's, so we find it and end it too. On Windows only
-//! the program itself is killed (see the guide of lab 1, "Your turn").
+//! becomes our child instead of init's, so we find it and end it too. On Windows
+//! `taskkill /T /F` ends the program and the processes it started; one whose parent
+//! already ended is not found (the guide of lab 1, "Your turn", says so).
 
 use std::io::{self, Read, Write};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
@@ -225,6 +226,10 @@ impl Program {
     pub fn stop(&mut self) {
         self.stdin = None;
         end_group(self.child.id() as i32);
+        #[cfg(not(unix))]
+        if self.exited().is_none() {
+            kill_by_pid(self.child.id() as i32);
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
         reap_adopted();
