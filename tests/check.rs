@@ -111,7 +111,13 @@ fn check_examples(folder: &str, lab_number: &str, role: &str) {
                     .and_then(|n| n.split_once("_wrong_"))
                     .map(|(_, stage)| stage.to_string());
                 // Wrong programs that hang are caught by a timeout: keep those short.
-                let slow = if wrong_stage.is_some() { "1" } else { "2" };
+                // A program that never listens on (or connects to) its port is only
+                // caught by the 10 s start-up wait: shorten it for those alone.
+                let slow = match wrong_stage.as_deref() {
+                    None => "2",
+                    Some("accept" | "connect") => "0.3",
+                    Some(_) => "1",
+                };
                 let path = program.to_string_lossy().into_owned();
                 let out = lab(
                     &[
@@ -223,6 +229,8 @@ fn our_own_lab2_server_with_print_and_client_pass_lab2s_check() {
                     "check",
                     "2",
                     "server",
+                    "--slow",
+                    "2",
                     "--",
                     lab_binary(),
                     "2",
@@ -241,6 +249,8 @@ fn our_own_lab2_server_with_print_and_client_pass_lab2s_check() {
             "check",
             "2",
             "client",
+            "--slow",
+            "2",
             "--",
             lab_binary(),
             "2",
@@ -283,6 +293,8 @@ fn our_own_lab3_server_and_client_pass_lab3s_check() {
                     "check",
                     "3",
                     "server",
+                    "--slow",
+                    "2",
                     "--",
                     lab_binary(),
                     "3",
@@ -299,6 +311,8 @@ fn our_own_lab3_server_and_client_pass_lab3s_check() {
             "check",
             "3",
             "client",
+            "--slow",
+            "2",
             "--",
             lab_binary(),
             "3",
@@ -326,6 +340,8 @@ fn our_own_lab1_server_and_client_pass_lab1s_check() {
                     "check",
                     "1",
                     "server",
+                    "--slow",
+                    "2",
                     "--",
                     lab_binary(),
                     "1",
@@ -342,6 +358,8 @@ fn our_own_lab1_server_and_client_pass_lab1s_check() {
             "check",
             "1",
             "client",
+            "--slow",
+            "2",
             "--",
             lab_binary(),
             "1",

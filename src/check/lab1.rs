@@ -385,6 +385,15 @@ fn client_reports_refused(s: &mut Session) -> Outcome {
         )
         .hint(LAB, "exit with a non-zero code: sys.exit(1)"));
     }
+    if !s.printed_anything() {
+        return Err(
+            Failure::new("your client ended without a word: say what failed").hint(
+                LAB,
+                "print a sentence such as `could not connect to 127.0.0.1:PORT: connection \
+                 refused`, then exit with a non-zero code",
+            ),
+        );
+    }
     Ok(())
 }
 

@@ -275,10 +275,9 @@ impl Session {
         Duration::from_secs_f64(secs * self.slow)
     }
 
-    /// How long a program may take to start: 10 s, or more with `--slow` (never
-    /// less: a loaded machine starts Python slowly).
+    /// How long a program may take to start: 10 s, times `--slow`.
     fn ready_wait(&self) -> Duration {
-        Duration::from_secs_f64(READY_SECS * self.slow.max(1.0))
+        Duration::from_secs_f64(READY_SECS * self.slow)
     }
 
     fn ready_text(&self) -> String {
@@ -334,6 +333,11 @@ impl Session {
                 }
             }
         }
+        self.spawn_program()
+    }
+
+    /// Starts the program with the current port and placeholders.
+    fn spawn_program(&mut self) -> Outcome {
         let mut env = vec![
             ("LAB_PORT".to_string(), self.port.to_string()),
             ("LAB_HOST".to_string(), HOST.to_string()),
@@ -350,16 +354,14 @@ impl Session {
     }
 
     /// Starts the program on a port where nothing listens (client role): a client
-    /// must say so and exit.
+    /// must say so and exit. Returns that port.
     pub fn start_with_nothing_listening(&mut self) -> Result<u16, Failure> {
         self.stop();
         let saved = self.port;
-        let listener = self.listener.take();
         self.port = free_port().map_err(|err| Failure::new(format!("no free port: {err}")))?;
         let port = self.port;
-        let result = self.start();
+        let result = self.spawn_program();
         self.port = saved;
-        self.listener = listener;
         result.map(|()| port)
     }
 
@@ -878,6 +880,11 @@ impl Session {
                 self.secs_text(secs)
             ))),
         }
+    }
+
+    /// True if the program printed anything at all, on stdout or stderr.
+    pub fn printed_anything(&self) -> bool {
+        !self.output_lines(false, 1).is_empty()
     }
 
     /// The value of a run's placeholder (`encoding`).
