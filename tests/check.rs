@@ -657,6 +657,129 @@ fn a_starter_is_written_once_and_the_check_quotes_its_first_todo() {
 }
 
 #[test]
+fn the_lab1_server_starter_with_its_todos_written_passes_every_stage() {
+    if !have_python("the_lab1_server_starter_with_its_todos_written") {
+        return;
+    }
+    let dir = temp_dir("filled");
+    let out = lab(&["1", "starter", "--dir", &dir.to_string_lossy()], &dir);
+    assert_eq!(out.status.code(), Some(0));
+    let file = dir.join("lab1_server.py");
+    let mut source = std::fs::read_to_string(&file).unwrap();
+    // What a student writes in place of each TODO.
+    for (todo, code) in [
+        (
+            r#"server = todo(1, "socket")"#,
+            "server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)",
+        ),
+        (r#"todo(2, "bind")"#, r#"server.bind(("127.0.0.1", PORT))"#),
+        (r#"todo(3, "listen")"#, "server.listen(5)"),
+        (
+            r#"conn, addr = todo(4, "accept")"#,
+            "conn, addr = server.accept()",
+        ),
+        (r#"data = todo(5, "recv")"#, "data = conn.recv(1024)"),
+        (
+            r#"todo(6, "closed")"#,
+            "if not data:\n                break",
+        ),
+        (
+            r#"todo(7, "exit")"#,
+            "if data == b\"exit\":\n                break",
+        ),
+        (
+            r#"todo(8, "send")"#,
+            r#"conn.sendall((time.ctime() + " ").encode() + data)"#,
+        ),
+        (
+            r#"todo(9, "reset")"#,
+            r#"print(addr, "reset the connection")"#,
+        ),
+        (r#"todo(10, "close")"#, "conn.close()"),
+    ] {
+        assert!(source.contains(todo), "the starter has {todo}");
+        source = source.replace(todo, code);
+    }
+    std::fs::write(&file, source).unwrap();
+    let out = lab(
+        &[
+            "check",
+            "1",
+            "server",
+            "--slow",
+            "2",
+            "--",
+            "python3",
+            &file.to_string_lossy(),
+            "{port}",
+        ],
+        &dir,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+}
+
+/// Ctrl-C (SIGINT) to the checker ends the student's program too.
+#[cfg(target_os = "linux")]
+#[test]
+fn ctrl_c_ends_the_check_and_the_program() {
+    if !have_python("ctrl_c_ends_the_check_and_the_program") {
+        return;
+    }
+    let dir = temp_dir("ctrl-c");
+    let pid_file = dir.join("pid");
+    let script = dir.join("slow.py");
+    std::fs::write(
+        &script,
+        "import os, sys, time\n\
+         open(sys.argv[1], 'w').write(str(os.getpid()))\n\
+         time.sleep(300)\n",
+    )
+    .unwrap();
+    let mut check = Command::new(lab_binary())
+        .args(["check", "1", "server", "--", "python3"])
+        .arg(&script)
+        .arg(&pid_file)
+        .env("NO_COLOR", "1")
+        .env("SOCKET_LAB_HOME", &dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("lab check starts");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let pid = loop {
+        if let Ok(pid) = std::fs::read_to_string(&pid_file) {
+            if !pid.is_empty() {
+                break pid;
+            }
+        }
+        assert!(Instant::now() < deadline, "the program never started");
+        thread::sleep(Duration::from_millis(20));
+    };
+    // SAFETY: sending SIGINT to the child we started.
+    unsafe {
+        libc::kill(check.id() as i32, libc::SIGINT);
+    }
+    let status = check.wait().expect("lab check ends");
+    assert_eq!(status.code(), Some(130));
+    let mut err = String::new();
+    use std::io::Read;
+    check
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert!(
+        err.contains("your program and everything it started were ended"),
+        "{err}"
+    );
+    assert!(
+        !Path::new(&format!("/proc/{pid}")).exists(),
+        "the program {pid} is still there"
+    );
+}
+
+#[test]
 fn the_rust_starters_compile_with_rustc_alone() {
     let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".to_string());
     if Command::new(&rustc).arg("--version").output().is_err() {

@@ -174,10 +174,18 @@ pub fn print(out: &mut impl Write) -> io::Result<()> {
             row.role.name(),
             row.command.as_deref().unwrap_or("CMD")
         )?,
-        None => writeln!(
-            out,
-            "Start with `lab 1 starter`, then `lab check 1 server -- python3 lab1_server.py {{port}}`."
-        )?,
+        None => match rows.iter().find(|row| row.next_stage.is_some()) {
+            Some(row) => {
+                let role = row.role.name();
+                writeln!(out, "Next: `{}`, then", row.next())?;
+                writeln!(
+                    out,
+                    "      `lab check {} {role} -- python3 lab{}_{role}.py {{port}}`.",
+                    row.lab, row.lab
+                )?
+            }
+            None => writeln!(out, "Every check passed. Well done.")?,
+        },
     }
     match file() {
         Some(path) => writeln!(out, "(kept in {})", path.display()),

@@ -119,10 +119,10 @@ pub fn write(lab: &Lab, args: StarterArgs, out: &mut impl Write) -> anyhow::Resu
         writeln!(out, "build it:  {build}")?;
     }
     writeln!(out, "check it:  lab check {} {role} -- {run}", lab.number)?;
+    writeln!(out, "The check stops at the first TODO not written yet.")?;
     writeln!(
         out,
-        "The check stops at the first TODO not written yet; `lab {} guide` has the \
-         protocol, stage by stage (\"Your turn\").",
+        "`lab {} guide` has the protocol, stage by stage (\"Your turn\").",
         lab.number
     )?;
     Ok(())
