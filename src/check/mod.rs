@@ -1058,7 +1058,10 @@ fn run_plan(lab: &Lab, args: &CheckArgs, plan: Plan) -> i32 {
                             stage.name
                         );
                         if args.verbose {
-                            print_output(&session, true, 40);
+                            // What the program printed as the stage ended is
+                            // usually on its way still.
+                            thread::sleep(Duration::from_millis(50));
+                            print_output(&session);
                         }
                     }
                     results.push(Result1 {
@@ -1076,8 +1079,7 @@ fn run_plan(lab: &Lab, args: &CheckArgs, plan: Plan) -> i32 {
                             "FAIL".red().bold(),
                             stage.name
                         );
-                        print!("{report}");
-                        let _ = std::io::stdout().flush();
+                        say!("{}", report.trim_end());
                     }
                     results.push(Result1 {
                         id,
@@ -1144,8 +1146,16 @@ fn run_plan(lab: &Lab, args: &CheckArgs, plan: Plan) -> i32 {
         );
     } else {
         say!(
-            "{passed} of {total} stages passed ({seconds:.1} s). Fix the first failure and run \
-             the same command again; `lab progress` remembers what passed."
+            "{}",
+            fill(
+                &format!(
+                    "{passed} of {total} stages passed ({seconds:.1} s). Fix the first failure \
+                     and run the same command again; `lab progress` remembers what passed."
+                ),
+                "",
+                ""
+            )
+            .trim_end()
         );
     }
     if passed == total {
@@ -1179,7 +1189,7 @@ fn failure_report(session: &Session, failure: &Failure) -> String {
             out.push_str(&format!("    - {step}\n"));
         }
     }
-    out.push_str(&format!("  {}\n", failure.what));
+    out.push_str(&fill(&failure.what, "  ", "  "));
     match (&failure.expected, &failure.received) {
         // Nothing arrived: the sentence above says so; a diff would add nothing.
         (Some(_), Some(received)) if received.is_empty() => {}
@@ -1197,7 +1207,8 @@ fn failure_report(session: &Session, failure: &Failure) -> String {
         out.push_str(&output_text(&lines));
     }
     if let Some(hint) = &failure.hint {
-        out.push_str(&format!("  {} {hint}\n", "hint:".yellow().bold()));
+        let text = fill(&format!("hint: {hint}"), "  ", "        ");
+        out.push_str(&text.replacen("hint:", &"hint:".yellow().bold().to_string(), 1));
     }
     out
 }
@@ -1215,10 +1226,54 @@ fn output_text(lines: &[(Stream, Vec<u8>)]) -> String {
         .collect()
 }
 
-fn print_output(session: &Session, since_stage: bool, max: usize) {
-    let lines = session.output_lines(since_stage, max);
-    print!("{}", output_text(&lines));
-    let _ = std::io::stdout().flush();
+/// `--verbose`: the lines the program finished during the stage.
+fn print_output(session: &Session) {
+    let lines = session
+        .program
+        .as_ref()
+        .and_then(|p| {
+            p.output
+                .0
+                .lock()
+                .ok()
+                .map(|c| c.whole_lines_since(session.line_mark))
+        })
+        .unwrap_or_default();
+    let text = output_text(&lines);
+    if !text.is_empty() {
+        say!("{}", text.trim_end());
+    }
+}
+
+/// On a terminal, `text` wrapped at word boundaries to 80 columns (the first line
+/// after `first`, the others after `rest`); on a pipe, one line.
+fn fill(text: &str, first: &str, rest: &str) -> String {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() {
+        return format!("{first}{text}\n");
+    }
+    let width = 80;
+    let mut out = String::new();
+    let mut line = first.to_string();
+    let mut empty = true;
+    for word in text.split(' ') {
+        let used = unicode_width::UnicodeWidthStr::width(line.as_str());
+        let more = unicode_width::UnicodeWidthStr::width(word);
+        if !empty && used + 1 + more > width {
+            out.push_str(&line);
+            out.push('\n');
+            line = rest.to_string();
+            empty = true;
+        }
+        if !empty {
+            line.push(' ');
+        }
+        line.push_str(word);
+        empty = false;
+    }
+    out.push_str(&line);
+    out.push('\n');
+    out
 }
 
 /// The report without colour codes, for `--json`.

@@ -105,6 +105,14 @@ impl Captured {
         shown.split_off(skip)
     }
 
+    /// Only the finished lines from absolute line number `from` on.
+    pub fn whole_lines_since(&self, from: usize) -> Vec<(Stream, Vec<u8>)> {
+        let start = from
+            .saturating_sub(self.lines_dropped)
+            .min(self.lines.len());
+        self.lines[start..].to_vec()
+    }
+
     /// `TODO 3 (listen): not written yet`, if a starter's TODO was reached.
     pub fn todo_reached(&self) -> Option<String> {
         let mut all = self.lines.clone();
