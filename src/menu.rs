@@ -84,6 +84,18 @@ pub fn print_summary(lab: &Lab, out: &mut impl Write) -> io::Result<()> {
         "guide",
         lab.folder()
     )?;
+    if crate::check::plan_for(lab.number, crate::check::Role::Server).is_some() {
+        writeln!(
+            out,
+            "  lab {} {:<8} Start your own server (or --role client) from a file with TODOs",
+            lab.number, "starter"
+        )?;
+        writeln!(
+            out,
+            "Check your own program: `lab check {} server -- CMD` (see the guide, \"Your turn\").",
+            lab.number
+        )?;
+    }
     writeln!(
         out,
         "Options of a role: `lab {} server --help`.",
