@@ -278,6 +278,13 @@ pub fn prepare() {
     unsafe {
         libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
     }
+    // Any other way out (`lab check ... | head` ends us when the pipe closes) still
+    // ends the program: exit() runs this.
+    #[cfg(unix)]
+    // SAFETY: registers a plain function to run at exit().
+    unsafe {
+        libc::atexit(end_running_at_exit);
+    }
     // Ctrl-C at the terminal reaches only us (the program has a process group of its
     // own), so we end the program. (If a handler was installed already, the program is
     // still ended when the check returns: `Program` ends it when dropped.)
@@ -292,6 +299,16 @@ pub fn prepare() {
         eprintln!("\nstopped (Ctrl-C): your program and everything it started were ended");
         std::process::exit(130);
     });
+}
+
+/// Run by exit(): the program still running, and its group, are ended.
+#[cfg(unix)]
+extern "C" fn end_running_at_exit() {
+    let pid = RUNNING.swap(0, Ordering::SeqCst);
+    if pid != 0 {
+        end_group(pid);
+    }
+    reap_adopted();
 }
 
 /// Kills the process group led by `pid`.
