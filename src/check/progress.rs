@@ -77,7 +77,11 @@ pub fn record(
         fs::create_dir_all(dir).map_err(|err| format!("{}: {err}", dir.display()))?;
     }
     let text = serde_json::to_string_pretty(&Value::Object(all)).map_err(|e| e.to_string())?;
-    fs::write(&path, text).map_err(|err| format!("{}: {err}", path.display()))
+    // Write a new file and rename it over the old one, so that two checks finishing
+    // at once never leave half a file.
+    let fresh = path.with_extension(format!("json.{}", std::process::id()));
+    fs::write(&fresh, text).map_err(|err| format!("{}: {err}", fresh.display()))?;
+    fs::rename(&fresh, &path).map_err(|err| format!("{}: {err}", path.display()))
 }
 
 /// One row of the table.
