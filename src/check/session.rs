@@ -131,6 +131,11 @@ impl Session {
                     self.port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
                     self.listener = Some(listener);
                 }
+                // A connection the program's last run left in the queue is not the
+                // new run's: drop it, so accept() takes the new program's connection.
+                if let Some(listener) = &self.listener {
+                    while listener.accept().is_ok() {}
+                }
             }
         }
         self.spawn_program()
