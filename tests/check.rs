@@ -35,8 +35,24 @@ fn have_python(test: &str) -> bool {
     ok
 }
 
-/// A fresh empty folder for one test (progress file, starters).
-fn temp_dir(name: &str) -> PathBuf {
+/// A fresh empty folder for one test (progress file, starters), removed when the
+/// test ends.
+struct TempDir(PathBuf);
+
+impl std::ops::Deref for TempDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn temp_dir(name: &str) -> TempDir {
     static N: AtomicUsize = AtomicUsize::new(0);
     let dir = std::env::temp_dir().join(format!(
         "socket-lab-check-{}-{name}-{}",
@@ -45,7 +61,7 @@ fn temp_dir(name: &str) -> PathBuf {
     ));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("a temporary folder");
-    dir
+    TempDir(dir)
 }
 
 /// At most this many `lab` runs at once in this file: a loaded two-core machine
@@ -133,7 +149,7 @@ fn check_examples(folder: &str, lab_number: &str, role: &str) -> Vec<String> {
     let handles: Vec<_> = programs
         .into_iter()
         .map(|program| {
-            let home = home.clone();
+            let home = home.to_path_buf();
             let lab_number = lab_number.to_string();
             let role = role.to_string();
             thread::spawn(move || {
@@ -300,7 +316,7 @@ fn our_own_roles_pass_their_labs_check() {
     let handles: Vec<_> = runs
         .iter()
         .map(|&(lab_number, role, ours)| {
-            let home = home.clone();
+            let home = home.to_path_buf();
             thread::spawn(move || {
                 let mut args = vec!["check", lab_number, role, "--slow", "4", "--", lab_binary()];
                 args.extend_from_slice(ours);
@@ -528,7 +544,7 @@ fn progress_keeps_passes_and_a_failure_never_erases_one() {
 #[test]
 fn a_starter_is_written_once_and_the_check_quotes_its_first_todo() {
     let dir = temp_dir("starter");
-    let home = dir.clone();
+    let home = dir.to_path_buf();
     let dir_arg = dir.to_string_lossy().into_owned();
     let out = lab(&["1", "starter", "--dir", &dir_arg], &home);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
@@ -658,7 +674,7 @@ fn ctrl_c_ends_the_check_and_the_program() {
         .arg(&script)
         .arg(&pid_file)
         .env("NO_COLOR", "1")
-        .env("SOCKET_LAB_HOME", &dir)
+        .env("SOCKET_LAB_HOME", &*dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
