@@ -6,7 +6,10 @@
 //! lab N                    the lab's roles (a menu on a terminal, a summary on a pipe)
 //! lab N guide              the lab's guide
 //! lab N answers            short answers to the lab's questions in EXERCISES.md
+//! lab N starter            write a starter file for your own program
 //! lab N ROLE [options]     run a role: server, client, demo, ...
+//! lab check N ROLE -- CMD  check your own server or client, stage by stage
+//! lab progress             what your programs have passed
 //! ```
 //!
 //! The global options are derived from [`Cli`]. Each lab's roles and their options
@@ -14,7 +17,7 @@
 //! under a subcommand named by the lab's number (with its slug as an alias) and
 //! gives each role's `--port` the lab's default port from the registry.
 
-use clap::{Arg, ArgAction, Command, CommandFactory, Parser};
+use clap::{Arg, ArgAction, Args, Command, CommandFactory, Parser};
 
 use crate::labs::{Lab, LABS};
 
@@ -33,8 +36,20 @@ pub struct Cli {
 /// The whole command line: [`Cli`] plus `list` and one subcommand per lab.
 pub fn command() -> Command {
     let list = Command::new("list").about("List the labs: number, slug, title, roles, port");
+    let check = crate::check::CheckArgs::augment_args(
+        Command::new("check").about("Check your own server or client, stage by stage"),
+    )
+    .after_help(
+        "Examples:\n  lab check 1 server -- python3 lab1_server.py {port}\n  \
+         lab check 1 client -- python3 lab1_client.py {port}",
+    );
+    let progress = Command::new("progress").about("What your own programs have passed so far");
     LABS.iter().fold(
-        Cli::command().subcommand(list).after_help(
+        Cli::command()
+            .subcommand(list)
+            .subcommand(check)
+            .subcommand(progress)
+            .after_help(
             "Examples:\n  lab 1 server       (then, in a second terminal)   lab 1 client\n  \
              lab echo guide     the guide of lab 1\n  lab 2 demo 尹哲     no network: text as bytes",
         ),
@@ -47,6 +62,9 @@ fn lab_command(lab: &Lab) -> Command {
     let guide = Command::new("guide").about("Print this lab's guide (its README)");
     let answers = Command::new("answers")
         .about("Print short answers to this lab's questions in EXERCISES.md");
+    let starter = crate::check::starter::StarterArgs::augment_args(
+        Command::new("starter").about("Write a starter file for your own program (TODOs to fill)"),
+    );
     let roles = (lab.roles)()
         .get_subcommands()
         .map(|role| with_default_port(role.clone(), lab.port))
@@ -61,6 +79,7 @@ fn lab_command(lab: &Lab) -> Command {
         .subcommands(roles)
         .subcommand(guide)
         .subcommand(answers)
+        .subcommand(starter)
 }
 
 /// Gives a role's `--port` option (if it has one) the lab's port as its default.

@@ -4,6 +4,7 @@
 //! The socket code lives in `src/labs/`, one complete program per lab.
 
 mod chat_protocol;
+mod check;
 mod cli;
 mod hint;
 mod labs;
@@ -94,6 +95,11 @@ fn run(matches: &ArgMatches) -> anyhow::Result<()> {
         }
         None => printed(menu::print_list_and_how_to_start(&mut out)),
         Some(("list", _)) => printed(menu::print_list(&mut out)),
+        Some(("check", check_matches)) => {
+            drop(out);
+            check::run(check::CheckArgs::from_arg_matches(check_matches)?)
+        }
+        Some(("progress", _)) => printed(check::progress::print(&mut out)),
         Some((name, lab_matches)) => {
             let lab = labs::find(name).expect("clap only accepts registered labs");
             match lab_matches.subcommand() {
@@ -104,6 +110,10 @@ fn run(matches: &ArgMatches) -> anyhow::Result<()> {
                 None => printed(menu::print_summary(lab, &mut out)),
                 Some(("guide", _)) => printed(menu::print_guide(lab, &mut out)),
                 Some(("answers", _)) => printed(labs::companions::print_answers(lab, &mut out)),
+                Some(("starter", starter_matches)) => {
+                    let args = check::starter::StarterArgs::from_arg_matches(starter_matches)?;
+                    check::starter::write(lab, args, &mut out)
+                }
                 Some((_, _)) => {
                     drop(out);
                     (lab.run)(lab, lab_matches)

@@ -88,10 +88,28 @@ pub fn print_summary(lab: &Lab, out: &mut impl Write) -> io::Result<()> {
         "guide".to_string(),
         format!("Print this lab's guide (labs/{}/README.md)", lab.folder()),
     ));
+    roles.push((
+        "answers".to_string(),
+        "Short answers to this lab's questions in EXERCISES.md".to_string(),
+    ));
+    let checked = crate::check::plan_for(lab.number, crate::check::Role::Server).is_some();
+    if checked {
+        roles.push((
+            "starter".to_string(),
+            "Start your own server (or --role client) from a file with TODOs".to_string(),
+        ));
+    }
     for (name, about) in roles {
         let line = format!("  lab {} {:<8} {}", lab.number, name, about);
         let hang = line.chars().count() - about.chars().count();
         writeln!(out, "{}", term::wrap_hanging(&line, hang))?;
+    }
+    if checked {
+        let check = format!(
+            "Check your own program: `lab check {} server -- CMD` (see the guide, \"Your turn\").",
+            lab.number
+        );
+        writeln!(out, "{}", term::wrap(&check))?;
     }
     writeln!(
         out,
@@ -132,8 +150,10 @@ fn choose_lab() -> anyhow::Result<Option<&'static Lab>> {
         .iter()
         .map(|lab| format!("{:>2}  {:<12} {}", lab.number, lab.slug, lab.title))
         .collect();
+    let progress = crate::check::progress::summary();
     let picked = Select::new("Which lab? (Esc leaves)", options)
         .with_page_size(LABS.len())
+        .with_help_message(&progress)
         .raw_prompt();
     Ok(answered(picked)?.map(|option| &LABS[option.index]))
 }
@@ -143,6 +163,12 @@ fn choose_role(lab: &Lab, can_go_back: bool) -> anyhow::Result<Option<Vec<String
     roles.push(("guide".to_string(), "Print this lab's guide".to_string()));
     // One line per role, cut to the terminal (inquire draws each option on one line).
     let width = term::width_of(term::Out::Stdout).unwrap_or(80);
+    if crate::check::plan_for(lab.number, crate::check::Role::Server).is_some() {
+        roles.push((
+            "starter".to_string(),
+            "Write a starter file for your own server (then `lab check`)".to_string(),
+        ));
+    }
     let options: Vec<String> = roles
         .iter()
         .map(|(name, about)| term::fit_line(&format!("{name:<8} {about}"), width.saturating_sub(3)))

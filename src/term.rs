@@ -124,7 +124,7 @@ pub fn preview(bytes: &[u8], max_chars: usize) -> String {
 
 /// [`safe`] one character (or one invalid byte) at a time: each piece as shown, and
 /// how many of the original bytes it stands for.
-fn safe_pieces(bytes: &[u8]) -> impl Iterator<Item = (String, usize)> + '_ {
+pub(crate) fn safe_pieces(bytes: &[u8]) -> impl Iterator<Item = (String, usize)> + '_ {
     bytes.utf8_chunks().flat_map(|chunk| {
         let valid = chunk.valid().chars().map(|c| {
             let mut piece = String::new();

@@ -72,6 +72,12 @@ pub struct ServerArgs {
     /// character over to the next recv() (without it, each recv() is decoded alone)
     #[arg(long)]
     stream: bool,
+
+    /// The task of `lab check 2 server`: print only the text, every complete character
+    /// as it arrives, one line per recv(), decoded with this encoding (a streaming
+    /// decoder). No hex, no second encoding
+    #[arg(long, value_enum, value_name = "ENCODING")]
+    print: Option<TextEncoding>,
 }
 
 #[derive(Args, Debug)]
@@ -163,6 +169,9 @@ fn server(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
     term::stop_on_ctrl_c()?;
     net::announce_listening(local, lab.protocol);
 
+    if let Some(encoding) = args.print {
+        return print_only_text(listener, encoding, &args);
+    }
     if args.stream {
         tell!(
             "--stream: one streaming decoder per encoding per connection; a character split \
@@ -207,6 +216,33 @@ fn server(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// `--print ENCODING`: the student's task in `lab check 2 server`. One client after
+/// another; each recv() prints one line: the characters it completed. A character
+/// split across two recv() calls is held by the streaming decoder and printed whole
+/// with the second; bytes that are not valid show as replacement marks (�).
+fn print_only_text(
+    listener: TcpListener,
+    encoding: TextEncoding,
+    args: &ServerArgs,
+) -> anyhow::Result<()> {
+    let mut buf = vec![0u8; args.bufsize as usize];
+    loop {
+        let Ok((mut conn, _)) = listener.accept() else {
+            // A failed accept() (too many open files, say): pause rather than spin.
+            thread::sleep(Duration::from_millis(100));
+            continue;
+        };
+        let mut decoder = StreamDecoder::new(encoding.encoding());
+        // recv() until the client closes (Ok(0)) or the connection breaks.
+        while let Ok(n) = conn.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            say!("{}", term::safe_str(&decoder.feed(&buf[..n]).text));
+        }
+    }
 }
 
 /// What one connection amounted to, for the line printed when it ends.

@@ -1,0 +1,625 @@
+//! `lab check N server|client -- CMD...`: the student's own program, checked stage by
+//! stage against the lab's protocol.
+//!
+//! The runner is here: it starts the student's program (`program.rs`) on a free
+//! port, plays the other side through a [`Session`] (`session.rs`), runs the stages
+//! in order, shows a failure with the bytes expected and received (`diff.rs`) and
+//! the program's own output, prints `--json` for scripts, and records the passes
+//! (`progress.rs`).
+//!
+//! The stages themselves are the labs' protocols written down, one file per lab
+//! (`lab1.rs`, ...), apart from `src/labs/` so that a lab's listing stays a plain
+//! server and client. A lab joins `lab check` with one file and one line in
+//! [`plan_for`].
+
+use std::thread;
+use std::time::{Duration, Instant};
+
+use clap::{Args, ValueEnum};
+use colored::Colorize;
+
+use crate::labs::{self, Lab};
+use crate::term::{self, say};
+
+mod diff;
+mod lab1;
+mod lab2;
+mod lab3;
+mod program;
+pub mod progress;
+mod session;
+pub mod starter;
+
+use program::Stream;
+use session::shown_command;
+pub use session::{contains, Session};
+
+/// The host every check uses: the student's program and the checker meet on loopback.
+pub const HOST: &str = "127.0.0.1";
+
+/// How long a server under check may take to start listening and accept.
+pub(crate) const READY_SECS: f64 = 10.0;
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    /// The lab to check against: its number or its slug (`1`, `echo`)
+    #[arg(value_name = "LAB")]
+    lab: String,
+
+    /// Which of your programs: `server` (the checker connects to it) or `client`
+    /// (the checker plays the server and types into your client)
+    #[arg(value_enum, value_name = "ROLE")]
+    role: Role,
+
+    /// Run every stage, even after one failed (normally the first failure ends the run)
+    #[arg(long)]
+    keep_going: bool,
+
+    /// Show your program's output for the stages that pass too
+    #[arg(long)]
+    verbose: bool,
+
+    /// Print one JSON object with every stage's result (for scripts and instructors)
+    #[arg(long)]
+    json: bool,
+
+    /// Multiply every timeout by N, for a slow machine (`--slow 3`; 0.5 halves them)
+    #[arg(long, value_name = "N", default_value_t = 1.0, value_parser = parse_slow)]
+    slow: f64,
+
+    /// Your program and its arguments, after `--`. `{port}` and `{host}` are replaced
+    /// by the port and host the checker chose (also in LAB_PORT and LAB_HOST)
+    #[arg(last = true, required = true, value_name = "CMD")]
+    command: Vec<String>,
+}
+
+fn parse_slow(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(n) if (0.1..=100.0).contains(&n) => Ok(n),
+        _ => Err("a factor from 0.1 to 100, such as 2 or 0.5".to_string()),
+    }
+}
+
+/// Which side the student wrote.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Server,
+    Client,
+}
+
+impl Role {
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Server => "server",
+            Role::Client => "client",
+        }
+    }
+}
+
+/// One stage: one behaviour of the protocol.
+pub struct Stage {
+    /// A stable English id (`exit-closes`), for `--json` and the progress file.
+    pub id: &'static str,
+    /// What the stage checks, in a few words.
+    pub name: &'static str,
+    pub run: fn(&mut Session) -> Outcome,
+}
+
+pub type Outcome = Result<(), Failure>;
+
+/// The stages for one run of the program. Most labs have one run; lab 2 runs the
+/// program once per encoding, with `{encoding}` filled in.
+pub struct Run {
+    /// `utf-8`: shown before the run's stages and in front of their ids.
+    pub label: Option<String>,
+    /// Placeholders and their values: `("encoding", "gbk")` fills `{encoding}` and sets
+    /// `LAB_ENCODING`.
+    pub vars: Vec<(&'static str, String)>,
+    pub stages: Vec<Stage>,
+}
+
+pub struct Plan {
+    pub runs: Vec<Run>,
+}
+
+impl Plan {
+    /// One run, no placeholders.
+    pub fn single(stages: Vec<Stage>) -> Plan {
+        Plan {
+            runs: vec![Run {
+                label: None,
+                vars: Vec::new(),
+                stages,
+            }],
+        }
+    }
+
+    pub fn total(&self) -> usize {
+        self.runs.iter().map(|run| run.stages.len()).sum()
+    }
+
+    /// Every stage's full id (`utf-8/split-character` in a labelled run).
+    pub fn ids(&self) -> Vec<String> {
+        self.runs
+            .iter()
+            .flat_map(|run| run.stages.iter().map(|stage| full_id(run, stage)))
+            .collect()
+    }
+}
+
+fn full_id(run: &Run, stage: &Stage) -> String {
+    match &run.label {
+        Some(label) => format!("{label}/{}", stage.id),
+        None => stage.id.to_string(),
+    }
+}
+
+/// The stages of lab `number`'s role, if that lab has a check.
+pub fn plan_for(number: u8, role: Role) -> Option<Plan> {
+    match number {
+        1 => Some(lab1::plan(role)),
+        2 => Some(lab2::plan(role)),
+        3 => Some(lab3::plan(role)),
+        _ => None,
+    }
+}
+
+/// Why a stage failed.
+#[derive(Debug, Default)]
+pub struct Failure {
+    /// What went wrong, in a sentence.
+    pub what: String,
+    pub expected: Option<Vec<u8>>,
+    pub received: Option<Vec<u8>>,
+    /// The likely mistake and the lab that explains it.
+    pub hint: Option<String>,
+}
+
+impl Failure {
+    pub fn new(what: impl Into<String>) -> Failure {
+        Failure {
+            what: what.into(),
+            ..Failure::default()
+        }
+    }
+
+    /// What was expected, when the failure already holds what was received.
+    pub fn expected(mut self, expected: &[u8]) -> Failure {
+        if self.received.is_some() {
+            self.expected = Some(expected.to_vec());
+        }
+        self
+    }
+
+    pub fn bytes(mut self, expected: &[u8], received: &[u8]) -> Failure {
+        self.expected = Some(expected.to_vec());
+        self.received = Some(received.to_vec());
+        self
+    }
+
+    /// Adds the hint, unless one is set already.
+    pub fn hint(mut self, lab: u8, text: &str) -> Failure {
+        if self.hint.is_none() {
+            self.hint = Some(format!("{text} (see lab {lab}: `lab {lab} guide`)"));
+        }
+        self
+    }
+}
+
+/// `.map_err(hint(1, "..."))`: the stage's hint on whatever failure a step returns.
+pub fn hint(lab: u8, text: &'static str) -> impl Fn(Failure) -> Failure {
+    move |failure| failure.hint(lab, text)
+}
+
+// ---------------------------------------------------------------------------------
+// The run
+// ---------------------------------------------------------------------------------
+
+/// One stage's result, for the summary, `--json` and the progress file.
+struct StageResult {
+    id: String,
+    name: &'static str,
+    passed: bool,
+    detail: String,
+}
+
+/// `lab check ...`: runs the stages and exits with 0 (all passed), 1 (one failed) or
+/// 2 (the command line was wrong, or the program could not be started).
+pub fn run(args: CheckArgs) -> ! {
+    let Some(lab) = labs::find(&args.lab) else {
+        usage(&format!(
+            "there is no lab {:?}; `lab list` shows the labs",
+            args.lab
+        ));
+    };
+    let Some(plan) = plan_for(lab.number, args.role) else {
+        usage(&format!(
+            "lab {} ({}) has no check yet: `lab check` covers labs 1 to 3",
+            lab.number, lab.slug
+        ));
+    };
+    program::prepare();
+    let code = run_plan(lab, &args, plan);
+    std::process::exit(code)
+}
+
+fn usage(message: &str) -> ! {
+    eprintln!("error: {message}");
+    std::process::exit(2)
+}
+
+fn run_plan(lab: &Lab, args: &CheckArgs, plan: Plan) -> i32 {
+    let started = Instant::now();
+    let total = plan.total();
+    let human = !args.json;
+    let mut session = Session::new(args.role, args.slow, args.command.clone());
+    let mut results: Vec<StageResult> = Vec::new();
+    let mut stopped = false;
+    let mut number = 0;
+    if human {
+        say!(
+            "lab check {} {}: {} stages; your program: {}",
+            lab.number,
+            args.role.name(),
+            total,
+            shown_command(&args.command)
+        );
+    }
+    'runs: for run in &plan.runs {
+        session.vars = run.vars.clone();
+        session.stop();
+        if human && !stopped {
+            if let Some(label) = &run.label {
+                say!("-- {label}: {}", run_note(run));
+            }
+        }
+        let mut started_ok = true;
+        for stage in &run.stages {
+            number += 1;
+            let id = full_id(run, stage);
+            if stopped {
+                results.push(StageResult {
+                    id,
+                    name: stage.name,
+                    passed: false,
+                    detail: "not run: an earlier stage failed".to_string(),
+                });
+                continue;
+            }
+            session.begin_stage();
+            // The program runs from the first stage of a run on; after a failure
+            // (with --keep-going) it is started afresh, so each stage gets a fair try.
+            let mut outcome = Ok(());
+            if session.program.is_none() || !started_ok {
+                outcome = session.start();
+                if outcome.is_err() && session.program.is_none() {
+                    let failure = outcome.err().unwrap_or_default();
+                    if human {
+                        eprintln!("error: {}", failure.what);
+                    }
+                    return 2;
+                }
+                started_ok = true;
+            }
+            if outcome.is_ok() {
+                outcome = (stage.run)(&mut session);
+            }
+            match outcome {
+                Ok(()) => {
+                    if human {
+                        say!(
+                            "{} {number}/{total} {id}: {}",
+                            "PASS".green().bold(),
+                            stage.name
+                        );
+                        if args.verbose {
+                            // What the program printed as the stage ended is
+                            // usually on its way still.
+                            thread::sleep(Duration::from_millis(50));
+                            print_output(&session);
+                        }
+                    }
+                    results.push(StageResult {
+                        id,
+                        name: stage.name,
+                        passed: true,
+                        detail: String::new(),
+                    });
+                }
+                Err(failure) => {
+                    let report = failure_report(&session, &failure);
+                    if human {
+                        say!(
+                            "{} {number}/{total} {id}: {}",
+                            "FAIL".red().bold(),
+                            stage.name
+                        );
+                        say!("{}", report.trim_end());
+                    }
+                    results.push(StageResult {
+                        id,
+                        name: stage.name,
+                        passed: false,
+                        detail: strip_ansi(&report),
+                    });
+                    if args.keep_going {
+                        session.stop();
+                        started_ok = false;
+                    } else {
+                        stopped = true;
+                    }
+                }
+            }
+        }
+        if stopped && !args.keep_going {
+            // Record the stages of later runs as not run.
+            continue 'runs;
+        }
+    }
+    session.stop();
+    let passed = results.iter().filter(|r| r.passed).count();
+    let seconds = started.elapsed().as_secs_f64();
+    let passed_ids: Vec<String> = results
+        .iter()
+        .filter(|r| r.passed)
+        .map(|r| r.id.clone())
+        .collect();
+    if let Err(err) = progress::record(
+        lab.number,
+        args.role,
+        total,
+        &passed_ids,
+        &shown_command(&args.command),
+    ) {
+        eprintln!("note: your progress was not saved: {err}");
+    }
+    if args.json {
+        let stages: Vec<serde_json::Value> = results
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "id": r.id, "name": r.name, "passed": r.passed, "detail": r.detail,
+                })
+            })
+            .collect();
+        let object = serde_json::json!({
+            "lab": lab.number,
+            "role": args.role.name(),
+            "command": args.command,
+            "stages": stages,
+            "passed": passed,
+            "total": total,
+            "seconds": (seconds * 10.0).round() / 10.0,
+        });
+        say!("{object}");
+    } else if passed == total {
+        say!(
+            "{} all {total} stages passed in {seconds:.1} s: your lab {} {} speaks the protocol.",
+            "DONE".green().bold(),
+            lab.number,
+            args.role.name()
+        );
+    } else {
+        say!(
+            "{}",
+            fill(
+                &format!(
+                    "{passed} of {total} stages passed ({seconds:.1} s). Fix the first failure \
+                     and run the same command again; `lab progress` remembers what passed."
+                ),
+                "",
+                ""
+            )
+            .trim_end()
+        );
+    }
+    if passed == total {
+        0
+    } else {
+        1
+    }
+}
+
+fn run_note(run: &Run) -> String {
+    let vars: Vec<String> = run
+        .vars
+        .iter()
+        .map(|(name, value)| {
+            format!(
+                "{{{name}}} = {value}, LAB_{} = {value}",
+                name.to_uppercase()
+            )
+        })
+        .collect();
+    vars.join("; ")
+}
+
+/// What a failed stage prints: what the checker did, what went wrong, the bytes, the
+/// program's recent output, the hint.
+fn failure_report(session: &Session, failure: &Failure) -> String {
+    let mut out = String::new();
+    if !session.did.is_empty() {
+        out.push_str("  the checker:\n");
+        for step in &session.did {
+            out.push_str(&format!("    - {step}\n"));
+        }
+    }
+    out.push_str(&fill(&failure.what, "  ", "  "));
+    match (&failure.expected, &failure.received) {
+        // Nothing arrived: the sentence above says so; a diff would add nothing.
+        (Some(_), Some(received)) if received.is_empty() => {}
+        (Some(expected), Some(received)) => out.push_str(&diff::show(expected, received, "    ")),
+        (None, Some(received)) => {
+            out.push_str(&format!("    received: {}\n", diff::quoted(received)))
+        }
+        _ => {}
+    }
+    let lines = session.output_lines(false, 12);
+    if lines.is_empty() {
+        out.push_str("  your program printed nothing.\n");
+    } else {
+        out.push_str("  your program's last output:\n");
+        out.push_str(&output_text(&lines));
+    }
+    if let Some(hint) = &failure.hint {
+        let text = fill(&format!("hint: {hint}"), "  ", "        ");
+        out.push_str(&text.replacen("hint:", &"hint:".yellow().bold().to_string(), 1));
+    }
+    out
+}
+
+fn output_text(lines: &[(Stream, Vec<u8>)]) -> String {
+    lines
+        .iter()
+        .map(|(stream, line)| {
+            let prefix = match stream {
+                Stream::Out => "    [your program] ",
+                Stream::Err => "    [your program, stderr] ",
+            };
+            format!("{prefix}{}\n", term::preview(line, 200))
+        })
+        .collect()
+}
+
+/// `--verbose`: the lines the program finished during the stage.
+fn print_output(session: &Session) {
+    let lines = session
+        .program
+        .as_ref()
+        .and_then(|p| {
+            p.output
+                .0
+                .lock()
+                .ok()
+                .map(|c| c.whole_lines_since(session.line_mark))
+        })
+        .unwrap_or_default();
+    let text = output_text(&lines);
+    if !text.is_empty() {
+        say!("{}", text.trim_end());
+    }
+}
+
+/// On a terminal, `text` wrapped at word boundaries to 80 columns (the first line
+/// after `first`, the others after `rest`); on a pipe, one line.
+fn fill(text: &str, first: &str, rest: &str) -> String {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() {
+        return format!("{first}{text}\n");
+    }
+    let width = 80;
+    let mut out = String::new();
+    let mut line = first.to_string();
+    let mut empty = true;
+    for word in text.split(' ') {
+        let used = unicode_width::UnicodeWidthStr::width(line.as_str());
+        let more = unicode_width::UnicodeWidthStr::width(word);
+        if !empty && used + 1 + more > width {
+            out.push_str(&line);
+            out.push('\n');
+            line = rest.to_string();
+            empty = true;
+        }
+        if !empty {
+            line.push(' ');
+        }
+        line.push_str(word);
+        empty = false;
+    }
+    out.push_str(&line);
+    out.push('\n');
+    out
+}
+
+/// The report without colour codes, for `--json`.
+fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' && chars.peek() == Some(&'[') {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_filled_in_every_argument() {
+        let mut s = Session::new(
+            Role::Server,
+            1.0,
+            vec![
+                "python3".into(),
+                "x.py".into(),
+                "{host}:{port}".into(),
+                "{encoding}".into(),
+            ],
+        );
+        s.port = 4242;
+        s.vars = vec![("encoding", "gbk".to_string())];
+        assert_eq!(s.argv(), ["python3", "x.py", "127.0.0.1:4242", "gbk"]);
+    }
+
+    #[test]
+    fn every_stage_id_is_unique_within_its_plan() {
+        for number in 1..=10 {
+            for role in [Role::Server, Role::Client] {
+                let Some(plan) = plan_for(number, role) else {
+                    continue;
+                };
+                let ids = plan.ids();
+                let mut unique = ids.clone();
+                unique.sort();
+                unique.dedup();
+                assert_eq!(ids.len(), unique.len(), "lab {number} {role:?}: {ids:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_stage_has_a_correct_and_a_wrong_example_program() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        for lab in labs::LABS {
+            for role in [Role::Server, Role::Client] {
+                let Some(plan) = plan_for(lab.number, role) else {
+                    continue;
+                };
+                let dir = root.join("labs").join(lab.folder()).join("check");
+                let name = role.name();
+                assert!(
+                    dir.join(format!("{name}.py")).is_file(),
+                    "{dir:?}: {name}.py"
+                );
+                for id in plan.ids() {
+                    // `gbk/split` is proven by the same program as `utf-8/split`.
+                    let stage = id.rsplit('/').next().unwrap_or(&id);
+                    let wrong = dir.join(format!("{name}_wrong_{stage}.py"));
+                    assert!(wrong.is_file(), "lab {}: no {wrong:?}", lab.number);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn colour_codes_are_stripped_for_json() {
+        assert_eq!(strip_ansi("\x1b[1;31mFAIL\x1b[0m x"), "FAIL x");
+    }
+
+    #[test]
+    fn slow_must_be_a_sensible_factor() {
+        assert_eq!(parse_slow("2"), Ok(2.0));
+        assert_eq!(parse_slow("0.5"), Ok(0.5));
+        assert!(parse_slow("0").is_err());
+        assert!(parse_slow("x").is_err());
+    }
+}

@@ -1,0 +1,216 @@
+//! What the student has passed: each passed stage of `lab check` is written to a
+//! small JSON file in the user's data directory (`dirs::data_dir()`, such as
+//! `~/.local/share/socket-lab/` on Linux, `%APPDATA%\socket-lab\` on Windows, or
+//! `$SOCKET_LAB_HOME` when set). A failure never erases a pass: passes only add up.
+//!
+//! `lab progress` prints it as a table, with what to do next.
+
+use std::fs;
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+use serde_json::{json, Map, Value};
+
+use super::{plan_for, Role};
+use crate::labs::LABS;
+
+/// Where the progress file lives.
+pub fn file() -> Option<PathBuf> {
+    let dir = match std::env::var_os("SOCKET_LAB_HOME") {
+        Some(home) if !home.is_empty() => PathBuf::from(home),
+        _ => dirs::data_dir()?.join("socket-lab"),
+    };
+    Some(dir.join("progress.json"))
+}
+
+fn key(lab: u8, role: Role) -> String {
+    format!("{lab} {}", role.name())
+}
+
+fn load() -> Map<String, Value> {
+    let Some(path) = file() else {
+        return Map::new();
+    };
+    let Ok(text) = fs::read_to_string(path) else {
+        return Map::new();
+    };
+    match serde_json::from_str::<Value>(&text) {
+        Ok(Value::Object(map)) => map,
+        _ => Map::new(),
+    }
+}
+
+/// Adds this run's passes to the file.
+pub fn record(
+    lab: u8,
+    role: Role,
+    total: usize,
+    passed: &[String],
+    command: &str,
+) -> Result<(), String> {
+    let path = file().ok_or("no data directory was found (set SOCKET_LAB_HOME)")?;
+    let mut all = load();
+    let entry = all
+        .entry(key(lab, role))
+        .or_insert_with(|| json!({ "passed": [] }));
+    let mut ids: Vec<String> = entry["passed"]
+        .as_array()
+        .map(|ids| {
+            ids.iter()
+                .filter_map(|id| id.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default();
+    for id in passed {
+        if !ids.contains(id) {
+            ids.push(id.clone());
+        }
+    }
+    *entry = json!({
+        "passed": ids,
+        "total": total,
+        "last_run": chrono::Local::now().format("%Y-%m-%d %H:%M").to_string(),
+        "last_run_passed": passed.len(),
+        "command": command,
+    });
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir).map_err(|err| format!("{}: {err}", dir.display()))?;
+    }
+    let text = serde_json::to_string_pretty(&Value::Object(all)).map_err(|e| e.to_string())?;
+    // Write a new file and rename it over the old one, so that two checks finishing
+    // at once never leave half a file.
+    let fresh = path.with_extension(format!("json.{}", std::process::id()));
+    fs::write(&fresh, text).map_err(|err| format!("{}: {err}", fresh.display()))?;
+    fs::rename(&fresh, &path).map_err(|err| format!("{}: {err}", path.display()))
+}
+
+/// One row of the table.
+pub struct Row {
+    pub lab: u8,
+    pub role: Role,
+    pub passed: usize,
+    pub total: usize,
+    pub last_run: Option<String>,
+    /// The first stage not passed yet.
+    pub next_stage: Option<String>,
+    pub command: Option<String>,
+}
+
+/// Every lab and role that has a check, with what was passed.
+pub fn rows() -> Vec<Row> {
+    let all = load();
+    let mut rows = Vec::new();
+    for lab in LABS {
+        for role in [Role::Server, Role::Client] {
+            let Some(plan) = plan_for(lab.number, role) else {
+                continue;
+            };
+            let entry = all.get(&key(lab.number, role));
+            let passed_ids: Vec<&str> = entry
+                .and_then(|e| e["passed"].as_array())
+                .map(|ids| ids.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            let ids = plan.ids();
+            let passed = ids
+                .iter()
+                .filter(|id| passed_ids.contains(&id.as_str()))
+                .count();
+            rows.push(Row {
+                lab: lab.number,
+                role,
+                passed,
+                total: ids.len(),
+                last_run: entry.and_then(|e| e["last_run"].as_str().map(String::from)),
+                next_stage: ids
+                    .into_iter()
+                    .find(|id| !passed_ids.contains(&id.as_str())),
+                command: entry.and_then(|e| e["command"].as_str().map(String::from)),
+            });
+        }
+    }
+    rows
+}
+
+impl Row {
+    /// What to do next, in a few words.
+    pub fn next(&self) -> String {
+        match (&self.last_run, &self.next_stage) {
+            (_, None) => "done".to_string(),
+            (None, _) => format!(
+                "lab {} starter{}",
+                self.lab,
+                if self.role == Role::Client {
+                    " --role client"
+                } else {
+                    ""
+                }
+            ),
+            (Some(_), Some(stage)) => format!("make stage `{stage}` pass"),
+        }
+    }
+}
+
+/// `lab progress`.
+pub fn print(out: &mut impl Write) -> io::Result<()> {
+    let rows = rows();
+    writeln!(out, "lab  role    passed  last run          next")?;
+    for row in &rows {
+        writeln!(
+            out,
+            "{:>3}  {:<6}  {:>6}  {:<16}  {}",
+            row.lab,
+            row.role.name(),
+            format!("{}/{}", row.passed, row.total),
+            row.last_run.as_deref().unwrap_or("never"),
+            row.next()
+        )?;
+    }
+    writeln!(out)?;
+    let latest = rows
+        .iter()
+        .filter(|row| row.last_run.is_some() && row.next_stage.is_some())
+        .max_by_key(|row| row.last_run.clone());
+    match latest {
+        Some(row) => writeln!(
+            out,
+            "Run it again: lab check {} {} -- {}",
+            row.lab,
+            row.role.name(),
+            row.command.as_deref().unwrap_or("CMD")
+        )?,
+        None => match rows.iter().find(|row| row.next_stage.is_some()) {
+            Some(row) => {
+                let role = row.role.name();
+                writeln!(out, "Next: `{}`, then", row.next())?;
+                writeln!(
+                    out,
+                    "      `lab check {} {role} -- python3 lab{}_{role}.py {{port}}`.",
+                    row.lab, row.lab
+                )?
+            }
+            None => writeln!(out, "Every check passed. Well done.")?,
+        },
+    }
+    match file() {
+        Some(path) => writeln!(out, "(kept in {})", path.display()),
+        None => Ok(()),
+    }
+}
+
+/// One line for the menu: `lab check: 9 of 40 stages passed (lab 1 server done)`.
+pub fn summary() -> String {
+    let rows = rows();
+    let passed: usize = rows.iter().map(|r| r.passed).sum();
+    let total: usize = rows.iter().map(|r| r.total).sum();
+    let done: Vec<String> = rows
+        .iter()
+        .filter(|r| r.next_stage.is_none())
+        .map(|r| format!("lab {} {}", r.lab, r.role.name()))
+        .collect();
+    let mut line = format!("your programs: {passed} of {total} check stages passed");
+    if !done.is_empty() {
+        line.push_str(&format!(" ({} done)", done.join(", ")));
+    }
+    line.push_str("; `lab progress` shows more");
+    line
+}

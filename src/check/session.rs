@@ -1,0 +1,762 @@
+//! The session: the checker's side of the conversation with the student's program.
+//! A stage talks through it: start the program, connect to it (or accept its
+//! connection), send, receive with a timeout, type into its stdin, wait for its
+//! output or its end. Each step is recorded, so a failure can say what was done.
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::ExitStatus;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use super::diff;
+use super::program::{Program, Stream};
+use super::{Failure, Outcome, Role, HOST, READY_SECS};
+use crate::term;
+
+/// What a stage uses to talk to the student's program: start it, connect to it (or
+/// accept its connection), send, receive, type into its stdin, read its output.
+/// Each step records what the checker did, for the failure report.
+pub struct Session {
+    pub role: Role,
+    slow: f64,
+    command: Vec<String>,
+    pub(super) vars: Vec<(&'static str, String)>,
+    pub(super) program: Option<Program>,
+    /// The port the program is told: where a server must listen, or where a client
+    /// must connect (the checker listens there).
+    pub port: u16,
+    /// Client role: the checker's listening socket.
+    listener: Option<TcpListener>,
+    /// Server role: the server has accepted once, so it is listening.
+    ready: bool,
+    /// A connection that a stage leaves for the next one (a conversation in steps).
+    pub conn: Option<TcpStream>,
+    /// What the checker did in the current stage.
+    pub(super) did: Vec<String>,
+    /// stdout offset from which `expect_output` looks.
+    out_mark: usize,
+    /// The output line at which the current stage started.
+    pub(super) line_mark: usize,
+    /// How many connections the checker opened, to name them (client 1, client 2).
+    clients: usize,
+}
+
+/// Why a read ended without what was wanted.
+enum Ended {
+    TimedOut,
+    /// The bytes so far cannot become what was wanted, and nothing more came.
+    Mismatch,
+    Closed,
+    Broken(std::io::Error),
+}
+
+impl Session {
+    pub(super) fn new(role: Role, slow: f64, command: Vec<String>) -> Session {
+        Session {
+            role,
+            slow,
+            command,
+            vars: Vec::new(),
+            program: None,
+            port: 0,
+            listener: None,
+            ready: false,
+            conn: None,
+            did: Vec::new(),
+            out_mark: 0,
+            line_mark: 0,
+            clients: 0,
+        }
+    }
+
+    /// `secs` seconds, times `--slow`.
+    pub fn secs(&self, secs: f64) -> Duration {
+        Duration::from_secs_f64(secs * self.slow)
+    }
+
+    /// How long a program may take to start: 10 s, times `--slow`.
+    fn ready_wait(&self) -> Duration {
+        Duration::from_secs_f64(READY_SECS * self.slow)
+    }
+
+    fn ready_text(&self) -> String {
+        format!("{:.1} s", self.ready_wait().as_secs_f64())
+    }
+
+    fn secs_text(&self, secs: f64) -> String {
+        format!("{:.1} s", secs * self.slow)
+    }
+
+    /// Records a step the checker took, shown if the stage fails.
+    pub fn did(&mut self, step: impl Into<String>) {
+        self.did.push(step.into());
+    }
+
+    /// The program's command line with the placeholders filled in.
+    pub(super) fn argv(&self) -> Vec<String> {
+        self.command
+            .iter()
+            .map(|arg| {
+                let mut arg = arg
+                    .replace("{port}", &self.port.to_string())
+                    .replace("{host}", HOST);
+                for (name, value) in &self.vars {
+                    arg = arg.replace(&format!("{{{name}}}"), value);
+                }
+                arg
+            })
+            .collect()
+    }
+
+    /// Starts (or restarts) the program. A server gets a fresh free port each time;
+    /// a client gets the port the checker listens on.
+    pub fn start(&mut self) -> Outcome {
+        self.stop();
+        match self.role {
+            Role::Server => {
+                self.port = free_port().map_err(|err| {
+                    Failure::new(format!("the checker found no free port: {err}"))
+                })?;
+                self.ready = false;
+            }
+            Role::Client => {
+                if self.listener.is_none() {
+                    let listener = TcpListener::bind((HOST, 0)).map_err(|err| {
+                        Failure::new(format!("the checker could not listen: {err}"))
+                    })?;
+                    listener.set_nonblocking(true).map_err(|err| {
+                        Failure::new(format!("the checker could not listen: {err}"))
+                    })?;
+                    self.port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
+                    self.listener = Some(listener);
+                }
+                // A connection the program's last run left in the queue is not the
+                // new run's: drop it, so accept() takes the new program's connection.
+                if let Some(listener) = &self.listener {
+                    while listener.accept().is_ok() {}
+                }
+            }
+        }
+        self.spawn_program()
+    }
+
+    /// Starts the program with the current port and placeholders.
+    fn spawn_program(&mut self) -> Outcome {
+        let mut env = vec![
+            ("LAB_PORT".to_string(), self.port.to_string()),
+            ("LAB_HOST".to_string(), HOST.to_string()),
+        ];
+        for (name, value) in &self.vars {
+            env.push((format!("LAB_{}", name.to_uppercase()), value.clone()));
+        }
+        let argv = self.argv();
+        let program = Program::start(&argv, &env).map_err(Failure::new)?;
+        self.did(format!("started your program: {}", shown_command(&argv)));
+        self.program = Some(program);
+        self.out_mark = 0;
+        Ok(())
+    }
+
+    /// Starts the program on a port where nothing listens (client role): a client
+    /// must say so and exit. Returns that port.
+    pub fn start_with_nothing_listening(&mut self) -> Result<u16, Failure> {
+        self.stop();
+        let saved = self.port;
+        self.port = free_port().map_err(|err| Failure::new(format!("no free port: {err}")))?;
+        let port = self.port;
+        let result = self.spawn_program();
+        self.port = saved;
+        result.map(|()| port)
+    }
+
+    /// Ends the program and everything it started, and forgets open connections.
+    pub fn stop(&mut self) {
+        self.conn = None;
+        if let Some(mut program) = self.program.take() {
+            program.stop();
+        }
+    }
+
+    fn program(&mut self) -> Option<&mut Program> {
+        self.program.as_mut()
+    }
+
+    /// `Some(failure)` if the program has ended: how, and the TODO it reached.
+    fn gone(&mut self, waiting_for: &str) -> Option<Failure> {
+        let status = self.program()?.exited()?;
+        Some(self.ended_failure(status, waiting_for))
+    }
+
+    /// [`Self::gone`], allowing the program a moment to finish ending: a connection
+    /// that closes or breaks is often the first sign that the program crashed.
+    fn gone_soon(&mut self, waiting_for: &str) -> Option<Failure> {
+        let deadline = Instant::now() + self.secs(0.3);
+        loop {
+            if let Some(failure) = self.gone(waiting_for) {
+                return Some(failure);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn ended_failure(&mut self, status: ExitStatus, waiting_for: &str) -> Failure {
+        let todo = self
+            .program
+            .as_ref()
+            .and_then(|p| p.output.0.lock().ok().and_then(|c| c.todo_reached()));
+        let mut what = format!(
+            "your program ended ({}) while the checker was waiting for {waiting_for}",
+            exit_text(status)
+        );
+        if let Some(todo) = &todo {
+            what.push_str(&format!(". It reached `{}`", term::safe_str(todo)));
+        }
+        let mut failure = Failure::new(what);
+        if todo.is_some() {
+            failure.hint = Some(
+                "write the part that TODO stands for, then run the same check again".to_string(),
+            );
+        }
+        failure
+    }
+
+    // -- server role: the checker is a client --------------------------------------
+
+    /// Connects to the student's server. The first connection is also the readiness
+    /// probe: it is retried until the server listens (10 s), so a one-client-at-a-time
+    /// server is never handed an extra client.
+    pub fn connect(&mut self) -> Result<TcpStream, Failure> {
+        let deadline = Instant::now()
+            + if self.ready {
+                self.secs(2.0)
+            } else {
+                self.ready_wait()
+            };
+        self.clients += 1;
+        let name = format!("client {}", self.clients);
+        loop {
+            match TcpStream::connect((HOST, self.port)) {
+                Ok(stream) => {
+                    let _ = stream.set_nodelay(true);
+                    self.ready = true;
+                    self.did(format!("connected to {HOST}:{} as {name}", self.port));
+                    return Ok(stream);
+                }
+                Err(err) => {
+                    if let Some(failure) = self.gone("it to accept a connection") {
+                        return Err(failure);
+                    }
+                    if Instant::now() >= deadline {
+                        let what = if self.ready {
+                            format!(
+                                "connecting to {HOST}:{} failed ({}): your server no longer \
+                                 listens",
+                                self.port,
+                                crate::hint::describe(&err)
+                            )
+                        } else {
+                            format!(
+                                "your server never accepted on {HOST}:{} within {} — does it \
+                                 bind the port it was given ({{port}} or LAB_PORT)?",
+                                self.port,
+                                self.ready_text()
+                            )
+                        };
+                        return Err(Failure::new(what));
+                    }
+                    thread::sleep(Duration::from_millis(30));
+                }
+            }
+        }
+    }
+
+    // -- client role: the checker is the server -------------------------------------
+
+    /// Waits for the student's client to connect.
+    pub fn accept(&mut self) -> Result<TcpStream, Failure> {
+        let deadline = Instant::now() + self.ready_wait();
+        loop {
+            let Some(listener) = &self.listener else {
+                return Err(Failure::new("the checker is not listening (a bug)"));
+            };
+            match listener.accept() {
+                Ok((stream, peer)) => {
+                    let _ = stream.set_nonblocking(false);
+                    let _ = stream.set_nodelay(true);
+                    self.did(format!("accepted your client's connection from {peer}"));
+                    return Ok(stream);
+                }
+                Err(err) if err.kind() == ErrorKind::WouldBlock => {}
+                Err(err) => {
+                    return Err(Failure::new(format!(
+                        "the checker's accept() failed: {}",
+                        crate::hint::describe(&err)
+                    )))
+                }
+            }
+            if let Some(failure) = self.gone("it to connect") {
+                return Err(failure);
+            }
+            if Instant::now() >= deadline {
+                return Err(Failure::new(format!(
+                    "your client never connected to {HOST}:{} within {} — does it connect to \
+                     the port it was given ({{port}} or LAB_PORT)?",
+                    self.port,
+                    self.ready_text()
+                )));
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Types a line into the program's stdin (Enter included).
+    pub fn type_line(&mut self, line: &str) -> Outcome {
+        self.did(format!("typed {} and Enter", diff::quoted(line.as_bytes())));
+        let typed = match self.program() {
+            Some(program) => program.type_line(line),
+            None => return Err(Failure::new("your program is not running")),
+        };
+        if typed.is_err() {
+            if let Some(failure) = self.gone("it to read its input") {
+                return Err(failure);
+            }
+            return Err(Failure::new("your program's stdin is closed"));
+        }
+        Ok(())
+    }
+
+    /// Ctrl-D: closes the program's stdin.
+    pub fn close_stdin(&mut self) {
+        self.did("closed your program's stdin (Ctrl-D)");
+        if let Some(program) = self.program() {
+            program.close_stdin();
+        }
+    }
+
+    // -- bytes on a connection ---------------------------------------------------------
+
+    /// send() all of `bytes`.
+    pub fn send(&mut self, conn: &mut TcpStream, bytes: &[u8]) -> Outcome {
+        self.did(format!(
+            "sent {} ({})",
+            diff::quoted(bytes),
+            count(bytes.len(), "byte")
+        ));
+        conn.write_all(bytes).map_err(|err| {
+            Failure::new(format!(
+                "sending failed: {}: your program closed the connection",
+                crate::hint::describe(&err)
+            ))
+        })
+    }
+
+    /// Reads until `done(bytes so far)` or the deadline, the peer closing, or an error.
+    /// Once the bytes so far can no longer become what was wanted (`hopeless`), a
+    /// short quiet spell also ends the wait: the full timeout would not help.
+    fn read_until(
+        &mut self,
+        conn: &mut TcpStream,
+        secs: f64,
+        done: &dyn Fn(&[u8]) -> bool,
+        hopeless: &dyn Fn(&[u8]) -> bool,
+    ) -> (Vec<u8>, Option<Ended>) {
+        let deadline = Instant::now() + self.secs(secs);
+        let quiet = self.secs(0.3);
+        let mut got = Vec::new();
+        let mut last = Instant::now();
+        let mut buf = [0u8; 4096];
+        loop {
+            if done(&got) {
+                return (got, None);
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return (got, Some(Ended::TimedOut));
+            }
+            if !got.is_empty() && hopeless(&got) && now - last >= quiet {
+                return (got, Some(Ended::Mismatch));
+            }
+            let wait = (deadline - now).min(Duration::from_millis(50));
+            let _ = conn.set_read_timeout(Some(wait.max(Duration::from_millis(1))));
+            match conn.read(&mut buf) {
+                Ok(0) => return (got, Some(Ended::Closed)),
+                Ok(n) => {
+                    got.extend_from_slice(&buf[..n]);
+                    last = Instant::now();
+                }
+                Err(err)
+                    if matches!(err.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut)
+                        || err.kind() == ErrorKind::Interrupted => {}
+                Err(err) => return (got, Some(Ended::Broken(err))),
+            }
+        }
+    }
+
+    /// A short extra read: bytes that came right after the expected ones.
+    fn read_extra(&mut self, conn: &mut TcpStream, got: &mut Vec<u8>) {
+        let deadline = Instant::now() + self.secs(0.08);
+        let mut buf = [0u8; 4096];
+        while Instant::now() < deadline {
+            let _ = conn.set_read_timeout(Some(Duration::from_millis(20)));
+            match conn.read(&mut buf) {
+                Ok(n) if n > 0 => got.extend_from_slice(&buf[..n]),
+                Ok(_) => return,
+                Err(err) if matches!(err.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+                Err(_) => return,
+            }
+        }
+    }
+
+    /// Receives exactly `expected` (with `newline_ok`, a trailing `\n` or `\r\n` is
+    /// allowed too). `waiting_for` names what is awaited, for the timeout message.
+    pub fn expect_bytes(
+        &mut self,
+        conn: &mut TcpStream,
+        expected: &[u8],
+        newline_ok: bool,
+        secs: f64,
+        waiting_for: &str,
+    ) -> Outcome {
+        let want = expected.to_vec();
+        let want2 = want.clone();
+        let (mut got, ended) = self.read_until(
+            conn,
+            secs,
+            &move |got| got.len() >= want.len(),
+            &move |got| !want2.starts_with(got),
+        );
+        if ended.is_none() {
+            self.read_extra(conn, &mut got);
+        }
+        let mut compared: &[u8] = &got;
+        if newline_ok && ended.is_none() {
+            compared = compared.strip_suffix(b"\n").unwrap_or(compared);
+            compared = compared.strip_suffix(b"\r").unwrap_or(compared);
+        }
+        if compared == expected {
+            return Ok(());
+        }
+        Err(self
+            .ended_reading(ended, secs, waiting_for, &got)
+            .bytes(expected, &got))
+    }
+
+    /// Receives bytes until `done` says they are complete; returns them.
+    /// Once `hopeless(bytes so far)`, a short quiet spell ends the wait early.
+    pub fn recv_matching(
+        &mut self,
+        conn: &mut TcpStream,
+        secs: f64,
+        waiting_for: &str,
+        done: &dyn Fn(&[u8]) -> bool,
+        hopeless: &dyn Fn(&[u8]) -> bool,
+    ) -> Result<Vec<u8>, Failure> {
+        let (mut got, ended) = self.read_until(conn, secs, done, hopeless);
+        if ended.is_none() {
+            self.read_extra(conn, &mut got);
+            return Ok(got);
+        }
+        Err(self.ended_reading(ended, secs, waiting_for, &got))
+    }
+
+    fn ended_reading(
+        &mut self,
+        ended: Option<Ended>,
+        secs: f64,
+        waiting_for: &str,
+        got: &[u8],
+    ) -> Failure {
+        let so_far = if got.is_empty() {
+            "nothing arrived".to_string()
+        } else {
+            format!("{} arrived", count(got.len(), "byte"))
+        };
+        let mut failure = self.ended_reading_what(ended, secs, waiting_for, &so_far);
+        if !got.is_empty() {
+            failure.received = Some(got.to_vec());
+        }
+        failure
+    }
+
+    fn ended_reading_what(
+        &mut self,
+        ended: Option<Ended>,
+        secs: f64,
+        waiting_for: &str,
+        so_far: &str,
+    ) -> Failure {
+        match ended {
+            None => Failure::new(format!("{waiting_for}: other bytes arrived")),
+            Some(Ended::Mismatch) => {
+                if let Some(failure) = self.gone_soon(waiting_for) {
+                    return failure;
+                }
+                Failure::new(format!(
+                    "other bytes than the checker waited for ({waiting_for}) arrived, and \
+                     nothing more came"
+                ))
+            }
+            Some(Ended::TimedOut) => {
+                if let Some(failure) = self.gone(waiting_for) {
+                    return failure;
+                }
+                Failure::new(format!(
+                    "timed out: the checker waited {} for {waiting_for} (this stage's \
+                     timeout; a slow machine can use --slow 3); {so_far}",
+                    self.secs_text(secs)
+                ))
+            }
+            Some(Ended::Closed) => {
+                let mut failure = Failure::new(format!(
+                    "your program closed the connection while the checker waited for \
+                     {waiting_for} (recv() returned 0 bytes); {so_far} before that"
+                ));
+                if let Some(gone) = self.gone_soon(waiting_for) {
+                    failure.what = gone.what;
+                    failure.hint = gone.hint;
+                }
+                failure
+            }
+            Some(Ended::Broken(err)) => {
+                if let Some(failure) = self.gone_soon(waiting_for) {
+                    return failure;
+                }
+                Failure::new(format!(
+                    "the connection broke while the checker waited for {waiting_for}: {}",
+                    crate::hint::describe(&err)
+                ))
+            }
+        }
+    }
+
+    /// The program must close the connection (the checker's recv() returns 0 bytes)
+    /// within `secs`, sending nothing first.
+    pub fn expect_closed(&mut self, conn: &mut TcpStream, secs: f64, why: &str) -> Outcome {
+        let (got, ended) = self.read_until(conn, secs, &|_| false, &|_| true);
+        match ended {
+            Some(Ended::Closed) | Some(Ended::Broken(_)) if got.is_empty() => {
+                self.did("saw the connection closed (recv() returned 0 bytes)");
+                Ok(())
+            }
+            Some(Ended::Closed) | Some(Ended::Broken(_)) => Err(Failure::new(format!(
+                "your program sent {} before closing; {why}",
+                diff::quoted(&got)
+            ))
+            .bytes(b"", &got)),
+            _ if !got.is_empty() => Err(Failure::new(format!(
+                "your program sent {} and did not close the connection; {why}",
+                diff::quoted(&got)
+            ))
+            .bytes(b"", &got)),
+            _ => Err(Failure::new(format!(
+                "timed out: the connection was still open after {}; {why}",
+                self.secs_text(secs)
+            ))),
+        }
+    }
+
+    /// Nothing may arrive for `secs` (the connection stays open and quiet).
+    pub fn expect_nothing(&mut self, conn: &mut TcpStream, secs: f64, why: &str) -> Outcome {
+        let (got, ended) = self.read_until(conn, secs, &|got| !got.is_empty(), &|_| false);
+        if got.is_empty() && matches!(ended, Some(Ended::TimedOut)) {
+            return Ok(());
+        }
+        if got.is_empty() {
+            return Err(self.ended_reading(ended, secs, "the next turn", &got));
+        }
+        Err(Failure::new(format!(
+            "your program sent {} too early; {why}",
+            diff::quoted(&got)
+        )))
+    }
+
+    /// A clean close from our side (FIN).
+    pub fn close(&mut self, conn: TcpStream) {
+        self.did("closed the connection (close(), without a goodbye message)");
+        drop(conn);
+    }
+
+    /// An abortive close from our side: RST instead of FIN (SO_LINGER 0).
+    pub fn reset(&mut self, conn: TcpStream) {
+        self.did("reset the connection (SO_LINGER 0, then close(): the peer gets RST)");
+        let socket = socket2::Socket::from(conn);
+        let _ = socket.set_linger(Some(Duration::ZERO));
+        drop(socket);
+    }
+
+    // -- the program's output and exit -------------------------------------------------
+
+    /// From now on, `expect_output` looks only at what the program prints next.
+    pub fn mark_output(&mut self) {
+        if let Some(program) = &self.program {
+            if let Ok(captured) = program.output.0.lock() {
+                self.out_mark = captured.stdout_end();
+            }
+        }
+    }
+
+    /// Waits until the program's stdout (since the mark) holds `needle`. Returns the
+    /// output since the mark.
+    pub fn expect_output(&mut self, needle: &[u8], secs: f64, what: &str) -> Outcome {
+        self.expect_output_matching(secs, what, &|out| contains(out, needle))
+            .map(|_| ())
+    }
+
+    /// Waits until `done(stdout since the mark)`. On success the mark moves past it.
+    pub fn expect_output_matching(
+        &mut self,
+        secs: f64,
+        what: &str,
+        done: &dyn Fn(&[u8]) -> bool,
+    ) -> Result<Vec<u8>, Failure> {
+        let deadline = Instant::now() + self.secs(secs);
+        let Some(program) = &self.program else {
+            return Err(Failure::new("your program is not running"));
+        };
+        let output = program.output.clone();
+        let (lock, changed) = &*output;
+        let mut captured = lock.lock().map_err(|_| Failure::new("output lost"))?;
+        loop {
+            let since = captured.stdout_since(self.out_mark);
+            if done(since) {
+                let seen = since.to_vec();
+                self.out_mark = captured.stdout_end();
+                return Ok(seen);
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                let seen = since.to_vec();
+                drop(captured);
+                if let Some(failure) = self.gone(what) {
+                    return Err(failure);
+                }
+                let printed = if seen.is_empty() {
+                    "it printed nothing since".to_string()
+                } else {
+                    format!("it printed {} since", diff::quoted(&seen))
+                };
+                return Err(Failure::new(format!(
+                    "timed out: the checker waited {} for your program to print {what}; \
+                     {printed}",
+                    self.secs_text(secs)
+                )));
+            }
+            let wait = (deadline - now).min(Duration::from_millis(50));
+            captured = match changed.wait_timeout(captured, wait) {
+                Ok((guard, _)) => guard,
+                Err(_) => return Err(Failure::new("output lost")),
+            };
+            if let Some(status) = self.program.as_mut().and_then(|p| p.exited()) {
+                // Take what it printed last before giving up.
+                thread::sleep(Duration::from_millis(30));
+                let since = captured.stdout_since(self.out_mark).to_vec();
+                if done(&since) {
+                    self.out_mark = captured.stdout_end();
+                    return Ok(since);
+                }
+                drop(captured);
+                return Err(self.ended_failure(status, what));
+            }
+        }
+    }
+
+    /// Waits for the program to end by itself; returns how it ended.
+    pub fn expect_exit(&mut self, secs: f64, why: &str) -> Result<ExitStatus, Failure> {
+        let timeout = self.secs(secs);
+        let Some(program) = self.program() else {
+            return Err(Failure::new("your program is not running"));
+        };
+        match program.wait_exit(timeout) {
+            Some(status) => {
+                // A starter's TODO ends the program too; that is not the end we want.
+                let todo = program.output.0.lock().ok().and_then(|c| c.todo_reached());
+                if todo.is_some() {
+                    return Err(self.ended_failure(status, "it to end by itself"));
+                }
+                self.did(format!("saw your program end ({})", exit_text(status)));
+                Ok(status)
+            }
+            None => Err(Failure::new(format!(
+                "timed out: your program was still running {} later; {why}",
+                self.secs_text(secs)
+            ))),
+        }
+    }
+
+    /// True if the program printed anything at all, on stdout or stderr.
+    pub fn printed_anything(&self) -> bool {
+        !self.output_lines(false, 1).is_empty()
+    }
+
+    /// The value of a run's placeholder (`encoding`).
+    pub fn var(&self, name: &str) -> &str {
+        self.vars
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
+    }
+
+    pub(super) fn output_lines(&self, since_stage: bool, max: usize) -> Vec<(Stream, Vec<u8>)> {
+        let Some(program) = &self.program else {
+            return Vec::new();
+        };
+        let Ok(captured) = program.output.0.lock() else {
+            return Vec::new();
+        };
+        let from = if since_stage { self.line_mark } else { 0 };
+        captured.lines_since(from, max)
+    }
+
+    pub(super) fn begin_stage(&mut self) {
+        self.did.clear();
+        self.line_mark = self
+            .program
+            .as_ref()
+            .and_then(|p| p.output.0.lock().ok().map(|c| c.line_count()))
+            .unwrap_or(0);
+    }
+}
+
+/// True if `needle` occurs in `haystack`.
+pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty() || haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// A port nobody uses right now: bind port 0, read the port, let it go.
+fn free_port() -> std::io::Result<u16> {
+    Ok(TcpListener::bind((HOST, 0))?.local_addr()?.port())
+}
+
+fn exit_text(status: ExitStatus) -> String {
+    match status.code() {
+        Some(code) => format!("exit code {code}"),
+        None => "killed by a signal".to_string(),
+    }
+}
+
+fn count(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}
+
+pub(super) fn shown_command(argv: &[String]) -> String {
+    argv.iter()
+        .map(|arg| {
+            let arg = term::safe_str(arg);
+            if arg.is_empty() || arg.contains(' ') {
+                format!("'{arg}'")
+            } else {
+                arg
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}

@@ -1,0 +1,151 @@
+//! `lab N starter [python|rust] [--role server|client] [--dir DIR]`: writes the classic
+//! program of lab N for the student to finish, with the parts to write marked by
+//! numbered TODOs. Reaching a TODO prints `TODO 3 (listen): not written yet` and
+//! ends the program, and `lab check` quotes that line.
+//!
+//! The starters live in `labs/NN-slug/starters/` and are built into the binary. A
+//! starter never overwrites a file.
+
+use std::fs::OpenOptions;
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+
+use super::Role;
+use crate::labs::Lab;
+
+#[derive(Args, Debug)]
+pub struct StarterArgs {
+    /// The language of the starter
+    #[arg(value_enum, default_value_t = Language::Python)]
+    language: Language,
+
+    /// Which program to start: the server (default) or the client
+    #[arg(long, value_enum, default_value_t = Role::Server)]
+    role: Role,
+
+    /// The folder to write the file in (default: the current folder)
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    dir: PathBuf,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Language {
+    Python,
+    Rust,
+}
+
+/// The starter text for a lab, role and language, if there is one.
+fn starter(lab: u8, role: Role, language: Language) -> Option<&'static str> {
+    use Language::{Python, Rust};
+    use Role::{Client, Server};
+    Some(match (lab, role, language) {
+        (1, Server, Python) => include_str!("../../labs/01-echo/starters/lab1_server.py"),
+        (1, Client, Python) => include_str!("../../labs/01-echo/starters/lab1_client.py"),
+        (1, Server, Rust) => include_str!("../../labs/01-echo/starters/lab1_server.rs"),
+        (1, Client, Rust) => include_str!("../../labs/01-echo/starters/lab1_client.rs"),
+        (2, Server, Python) => include_str!("../../labs/02-encoding/starters/lab2_server.py"),
+        (2, Client, Python) => include_str!("../../labs/02-encoding/starters/lab2_client.py"),
+        (2, Server, Rust) => include_str!("../../labs/02-encoding/starters/lab2_server.rs"),
+        (2, Client, Rust) => include_str!("../../labs/02-encoding/starters/lab2_client.rs"),
+        (3, Server, Python) => include_str!("../../labs/03-half-duplex/starters/lab3_server.py"),
+        (3, Client, Python) => include_str!("../../labs/03-half-duplex/starters/lab3_client.py"),
+        (3, Server, Rust) => include_str!("../../labs/03-half-duplex/starters/lab3_server.rs"),
+        (3, Client, Rust) => include_str!("../../labs/03-half-duplex/starters/lab3_client.rs"),
+        _ => return None,
+    })
+}
+
+/// `lab1_server.py`.
+fn file_name(lab: u8, role: Role, language: Language) -> String {
+    let ext = match language {
+        Language::Python => "py",
+        Language::Rust => "rs",
+    };
+    format!("lab{lab}_{}.{ext}", role.name())
+}
+
+/// Writes the starter and says how to run and check it.
+pub fn write(lab: &Lab, args: StarterArgs, out: &mut impl Write) -> anyhow::Result<()> {
+    let Some(text) = starter(lab.number, args.role, args.language) else {
+        anyhow::bail!(
+            "lab {} has no {} starter yet: starters exist for labs 1 to 3",
+            lab.number,
+            args.role.name()
+        );
+    };
+    let name = file_name(lab.number, args.role, args.language);
+    let path = args.dir.join(&name);
+    let mut file = match OpenOptions::new().write(true).create_new(true).open(&path) {
+        Ok(file) => file,
+        Err(err) if err.kind() == io::ErrorKind::AlreadyExists => anyhow::bail!(
+            "{} already exists, and a starter never overwrites a file: it may hold your \
+             work. Rename or move it, or use --dir to write the starter elsewhere",
+            path.display()
+        ),
+        Err(err) => {
+            return Err(err).with_context(|| format!("could not create {}", path.display()))
+        }
+    };
+    file.write_all(text.as_bytes())
+        .with_context(|| format!("could not write {}", path.display()))?;
+    let shown = path.display().to_string();
+    // What else the check passes: lab 2's encoding, lab 3 client's name.
+    let extra = match (lab.number, args.role) {
+        (2, _) => " {encoding}",
+        (3, Role::Client) => " amy",
+        _ => "",
+    };
+    let (build, run) = match args.language {
+        Language::Python => (None, format!("python3 {shown} {{port}}{extra}")),
+        Language::Rust => {
+            let exe = path.with_extension("");
+            let exe = exe.display();
+            (
+                Some(format!("rustc -o {exe} {shown}")),
+                format!("{exe} {{port}}{extra}"),
+            )
+        }
+    };
+    let role = args.role.name();
+    writeln!(
+        out,
+        "wrote {shown}: lab {}'s {role}, with numbered TODOs to write.",
+        lab.number
+    )?;
+    if let Some(build) = build {
+        writeln!(out, "build it:  {build}")?;
+    }
+    writeln!(out, "check it:  lab check {} {role} -- {run}", lab.number)?;
+    writeln!(out, "The check stops at the first TODO not written yet.")?;
+    writeln!(
+        out,
+        "`lab {} guide` has the protocol, stage by stage (\"Your turn\").",
+        lab.number
+    )?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_lab_with_a_check_has_every_starter() {
+        for lab in 1..=10 {
+            for role in [Role::Server, Role::Client] {
+                if super::super::plan_for(lab, role).is_none() {
+                    continue;
+                }
+                for language in [Language::Python, Language::Rust] {
+                    let text = starter(lab, role, language)
+                        .unwrap_or_else(|| panic!("lab {lab} {role:?} {language:?}"));
+                    assert!(text.contains("TODO 1 "), "lab {lab} {role:?} {language:?}");
+                    assert!(text.contains("LAB_PORT"), "lab {lab} {role:?} {language:?}");
+                }
+            }
+        }
+    }
+}

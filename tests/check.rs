@@ -1,0 +1,774 @@
+//! `lab check`: the correct example program of each lab and role passes every stage;
+//! each wrong one (labs/NN-slug/check/ROLE_wrong_STAGE.py) fails at STAGE, with a
+//! hint. Our own roles pass their lab's check. The student's program, and whatever
+//! it started, is gone when the check ends. Starters and progress.
+//!
+//! The example programs are Python: where python3 is missing these tests say so and
+//! pass without running (`.ci/run` makes sure python3 is there).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use common::lab_binary;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// True if python3 runs here; otherwise says why the test is skipped.
+fn have_python(test: &str) -> bool {
+    let ok = Command::new("python3")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        eprintln!("SKIPPED {test}: python3 is not installed, so the example programs cannot run");
+    }
+    ok
+}
+
+/// A fresh empty folder for one test (progress file, starters), removed when the
+/// test ends.
+struct TempDir(PathBuf);
+
+impl std::ops::Deref for TempDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn temp_dir(name: &str) -> TempDir {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "socket-lab-check-{}-{name}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a temporary folder");
+    TempDir(dir)
+}
+
+/// At most this many `lab` runs at once in this file: a loaded two-core machine
+/// starts fifty Python programs at once very slowly, and then every timeout is short.
+const AT_ONCE: usize = 10;
+
+/// A slot among the [`AT_ONCE`], held until dropped.
+struct Slot;
+
+static SLOTS: (Mutex<usize>, Condvar) = (Mutex::new(0), Condvar::new());
+
+impl Slot {
+    fn take() -> Slot {
+        let (count, freed) = &SLOTS;
+        let mut running = count.lock().unwrap_or_else(|e| e.into_inner());
+        while *running >= AT_ONCE {
+            running = freed.wait(running).unwrap_or_else(|e| e.into_inner());
+        }
+        *running += 1;
+        Slot
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let (count, freed) = &SLOTS;
+        *count.lock().unwrap_or_else(|e| e.into_inner()) -= 1;
+        freed.notify_one();
+    }
+}
+
+/// Runs `lab ARGS` to the end (with a generous bound), colours off, progress kept in
+/// `home`.
+fn lab(args: &[&str], home: &Path) -> Output {
+    let _slot = Slot::take();
+    let mut child = Command::new(lab_binary())
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env("SOCKET_LAB_HOME", home)
+        .current_dir(root())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("lab starts");
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        if child.try_wait().expect("try_wait").is_some() {
+            return child.wait_with_output().expect("output");
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let out = child.wait_with_output().expect("output");
+            panic!(
+                "lab {args:?} did not end within 90 s:\n{}",
+                String::from_utf8_lossy(&out.stdout)
+            );
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Checks every example program in labs/NN-slug/check/ for `role`, all at once;
+/// returns what went wrong.
+fn check_examples(folder: &str, lab_number: &str, role: &str) -> Vec<String> {
+    let dir = root().join("labs").join(folder).join("check");
+    let mut programs: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("the check folder")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_string_lossy();
+            name.starts_with(role) && name.ends_with(".py")
+        })
+        .collect();
+    programs.sort();
+    assert!(
+        programs.len() > 2,
+        "{folder}: a correct program and wrong ones"
+    );
+    let home = temp_dir(&format!("{lab_number}-{role}"));
+    let handles: Vec<_> = programs
+        .into_iter()
+        .map(|program| {
+            let home = home.to_path_buf();
+            let lab_number = lab_number.to_string();
+            let role = role.to_string();
+            thread::spawn(move || {
+                let name = program.file_name().unwrap().to_string_lossy().into_owned();
+                let wrong_stage = name
+                    .strip_suffix(".py")
+                    .and_then(|n| n.split_once("_wrong_"))
+                    .map(|(_, stage)| stage.to_string());
+                // Wrong programs that hang are caught by a timeout: keep those short.
+                // A program that never listens on (or connects to) its port is only
+                // caught by the 10 s start-up wait: shorten it for those alone.
+                // Generous factors elsewhere: a loaded two-core machine is slow.
+                let slow = match wrong_stage.as_deref() {
+                    None => "4",
+                    Some("accept" | "connect") => "0.5",
+                    Some(_) => "3",
+                };
+                let path = program.to_string_lossy().into_owned();
+                let out = lab(
+                    &[
+                        "check",
+                        &lab_number,
+                        &role,
+                        "--json",
+                        "--slow",
+                        slow,
+                        "--",
+                        "python3",
+                        &path,
+                        "{port}",
+                    ],
+                    &home,
+                );
+                (name, wrong_stage, out)
+            })
+        })
+        .collect();
+    let mut problems = Vec::new();
+    for handle in handles {
+        let (name, wrong_stage, out) = handle.join().expect("the check thread");
+        let json: serde_json::Value = match serde_json::from_slice(&out.stdout) {
+            Ok(json) => json,
+            Err(_) => {
+                problems.push(format!(
+                    "{name}: no JSON:\n{}\n{}",
+                    text(&out.stdout),
+                    text(&out.stderr)
+                ));
+                continue;
+            }
+        };
+        let stages = json["stages"].as_array().expect("stages");
+        let failed: Vec<&str> = stages
+            .iter()
+            .filter(|s| s["passed"] == false)
+            .map(|s| s["id"].as_str().unwrap())
+            .collect();
+        match wrong_stage {
+            None => {
+                // The JSON object names the run.
+                assert_eq!(
+                    json["lab"].as_u64().map(|n| n.to_string()),
+                    Some(lab_number.to_string())
+                );
+                assert_eq!(json["role"], role);
+                assert_eq!(json["command"][0], "python3");
+                assert_eq!(json["command"][2], "{port}");
+                assert_eq!(json["total"].as_u64(), Some(stages.len() as u64));
+                assert!(json["seconds"].as_f64().is_some());
+                assert!(stages
+                    .iter()
+                    .all(|s| s["name"].is_string() && s["id"].is_string()));
+                if out.status.code() != Some(0)
+                    || !failed.is_empty()
+                    || json["passed"] != json["total"]
+                {
+                    problems.push(format!(
+                        "{name} should pass every stage; failed {failed:?}:\n{json:#}"
+                    ));
+                }
+            }
+            Some(stage) => {
+                // In a check that runs once per encoding, the stage may be `gbk/STAGE`.
+                let first_failed = stages.iter().position(|s| s["passed"] == false);
+                let meant = first_failed.filter(|&at| {
+                    let id = stages[at]["id"].as_str().unwrap();
+                    id == stage || id.ends_with(&format!("/{stage}"))
+                });
+                match meant {
+                    Some(at) if out.status.code() == Some(1) => {
+                        let detail = stages[at]["detail"].as_str().unwrap();
+                        if !detail.contains("hint:") {
+                            problems.push(format!("{name}: no hint at `{stage}`:\n{detail}"));
+                        }
+                    }
+                    _ => problems.push(format!(
+                        "{name} should first fail at `{stage}`, failed {failed:?}:\n{json:#}"
+                    )),
+                }
+            }
+        }
+    }
+    problems
+}
+
+/// Every lab and role at once (the programs mostly wait, so they share the machine
+/// well): the correct program passes every stage, each wrong one fails at its own.
+#[test]
+fn every_example_program_passes_or_fails_where_it_should() {
+    if !have_python("every_example_program") {
+        return;
+    }
+    let sets = [
+        ("01-echo", "1"),
+        ("02-encoding", "2"),
+        ("03-half-duplex", "3"),
+    ];
+    let handles: Vec<_> = sets
+        .iter()
+        .flat_map(|&(folder, lab)| {
+            ["server", "client"]
+                .map(|role| thread::spawn(move || check_examples(folder, lab, role)))
+        })
+        .collect();
+    let problems: Vec<String> = handles
+        .into_iter()
+        .flat_map(|h| h.join().expect("a set of checks"))
+        .collect();
+    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+}
+
+/// Our own roles speak their lab's protocol: `lab 1 server`, `lab 3 client`, and
+/// lab 2's server with `--print`, the option that follows the check's task.
+#[test]
+fn our_own_roles_pass_their_labs_check() {
+    let home = temp_dir("own");
+    let runs: [(&str, &str, &[&str]); 6] = [
+        ("1", "server", &["1", "server", "--port", "{port}"]),
+        ("1", "client", &["1", "client", "--port", "{port}"]),
+        (
+            "2",
+            "server",
+            &["2", "server", "--port", "{port}", "--print", "{encoding}"],
+        ),
+        (
+            "2",
+            "client",
+            &[
+                "2",
+                "client",
+                "--port",
+                "{port}",
+                "--encoding",
+                "{encoding}",
+            ],
+        ),
+        ("3", "server", &["3", "server", "--port", "{port}"]),
+        (
+            "3",
+            "client",
+            &["3", "client", "--port", "{port}", "--name", "amy"],
+        ),
+    ];
+    let handles: Vec<_> = runs
+        .iter()
+        .map(|&(lab_number, role, ours)| {
+            let home = home.to_path_buf();
+            thread::spawn(move || {
+                let mut args = vec!["check", lab_number, role, "--slow", "4", "--", lab_binary()];
+                args.extend_from_slice(ours);
+                (lab_number, role, lab(&args, &home))
+            })
+        })
+        .collect();
+    for handle in handles {
+        let (lab_number, role, out) = handle.join().expect("a check");
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "lab {lab_number} {role}:\n{}",
+            text(&out.stdout)
+        );
+        assert!(
+            text(&out.stdout).contains("DONE all"),
+            "{}",
+            text(&out.stdout)
+        );
+    }
+}
+
+#[test]
+fn a_failure_shows_the_bytes_with_a_marker_the_output_and_the_hint() {
+    if !have_python("a_failure_shows_the_bytes") {
+        return;
+    }
+    let home = temp_dir("report");
+    let program = root().join("labs/01-echo/check/server_wrong_utf-8.py");
+    let out = lab(
+        &[
+            "check",
+            "1",
+            "server",
+            "--slow",
+            "3",
+            "--",
+            "python3",
+            &program.to_string_lossy(),
+            "{port}",
+        ],
+        &home,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("PASS 2/7 hello"), "{stdout}");
+    assert!(stdout.contains("FAIL 3/7 utf-8"), "{stdout}");
+    assert!(
+        !stdout.contains("4/7"),
+        "the first failure ends the run:\n{stdout}"
+    );
+    let expected = stdout
+        .lines()
+        .find(|l| l.contains("expected: "))
+        .expect("expected line");
+    let received = stdout
+        .lines()
+        .find(|l| l.contains("received: "))
+        .expect("received line");
+    let marker = stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with('^'))
+        .expect("marker");
+    assert!(expected.contains("你好"), "{stdout}");
+    // The marker stands under the first character after the time and the space.
+    // Everything before it is ASCII, so columns are characters.
+    let col = marker.find('^').unwrap();
+    assert_eq!(received.chars().nth(col), Some('ä'), "{stdout}");
+    assert!(marker.contains("byte 25"), "{stdout}");
+    assert!(stdout.contains("[your program] listening on"), "{stdout}");
+    assert!(
+        stdout.contains("hint: decode the bytes as UTF-8"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("see lab 2"), "{stdout}");
+}
+
+#[test]
+fn keep_going_runs_every_stage_after_a_failure() {
+    if !have_python("keep_going_runs_every_stage") {
+        return;
+    }
+    let home = temp_dir("keep-going");
+    let program = root().join("labs/01-echo/check/server_wrong_utf-8.py");
+    let out = lab(
+        &[
+            "check",
+            "1",
+            "server",
+            "--keep-going",
+            "--slow",
+            "3",
+            "--",
+            "python3",
+            &program.to_string_lossy(),
+            "{port}",
+        ],
+        &home,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("FAIL 3/7 utf-8"), "{stdout}");
+    // The program is started afresh after the failure, so the rest get a fair try.
+    assert!(stdout.contains("PASS 7/7 client-resets"), "{stdout}");
+    assert!(stdout.contains("6 of 7 stages passed"), "{stdout}");
+}
+
+#[test]
+fn usage_errors_exit_with_code_2() {
+    let home = temp_dir("usage");
+    for args in [
+        &["check", "9", "server", "--", "x"][..],
+        &["check", "1", "server"][..],
+        &["check", "1", "middle", "--", "x"][..],
+        &["check", "1", "server", "--", "no-such-program-socket-lab"][..],
+    ] {
+        let out = lab(args, &home);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+        assert!(!text(&out.stderr).is_empty(), "{args:?} says why");
+    }
+}
+
+/// A server that starts a sleeping child and a sleeping child in a session of its
+/// own (setsid), writes their pids to a file, and answers `hello` wrongly.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_program_and_everything_it_started_are_ended_when_the_check_ends() {
+    if !have_python("the_program_and_everything_it_started") {
+        return;
+    }
+    let dir = temp_dir("orphans");
+    let pids = dir.join("pids");
+    let script = dir.join("forker.py");
+    std::fs::write(
+        &script,
+        "import socket, subprocess, sys, time\n\
+         a = subprocess.Popen(['sleep', '300'])\n\
+         b = subprocess.Popen(['sleep', '301'], start_new_session=True)\n\
+         open(sys.argv[2], 'w').write(f'{a.pid} {b.pid}')\n\
+         print('started', a.pid, b.pid, flush=True)\n\
+         s = socket.create_server(('127.0.0.1', int(sys.argv[1])))\n\
+         conn, _ = s.accept()\n\
+         conn.recv(1024)\n\
+         conn.sendall(b'nope')\n\
+         time.sleep(300)\n",
+    )
+    .unwrap();
+    let out = lab(
+        &[
+            "check",
+            "1",
+            "server",
+            "--",
+            "python3",
+            &script.to_string_lossy(),
+            "{port}",
+            &pids.to_string_lossy(),
+        ],
+        &dir,
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("[your program] started"),
+        "{}",
+        text(&out.stdout)
+    );
+    let pids = std::fs::read_to_string(&pids).expect("the program wrote its children's pids");
+    for pid in pids.split_whitespace() {
+        let alive = Path::new(&format!("/proc/{pid}")).exists();
+        assert!(
+            !alive,
+            "process {pid} started by the program is still there"
+        );
+    }
+}
+
+#[test]
+fn progress_keeps_passes_and_a_failure_never_erases_one() {
+    if !have_python("progress_keeps_passes") {
+        return;
+    }
+    let home = temp_dir("progress");
+    let fresh = lab(&["progress"], &home);
+    let shown = text(&fresh.stdout);
+    assert!(shown.contains("  1  server     0/7  never"), "{shown}");
+    assert!(shown.contains("lab 1 starter"), "{shown}");
+
+    let check = |file: &str| {
+        let program = root().join("labs/01-echo/check").join(file);
+        lab(
+            &[
+                "check",
+                "1",
+                "server",
+                "--slow",
+                "3",
+                "--",
+                "python3",
+                &program.to_string_lossy(),
+                "{port}",
+            ],
+            &home,
+        )
+    };
+    assert_eq!(check("server_wrong_utf-8.py").status.code(), Some(1));
+    let shown = text(&lab(&["progress"], &home).stdout);
+    assert!(shown.contains("  1  server     2/7"), "{shown}");
+    assert!(shown.contains("make stage `utf-8` pass"), "{shown}");
+    assert!(shown.contains("server_wrong_utf-8.py"), "{shown}");
+
+    assert_eq!(check("server.py").status.code(), Some(0));
+    assert_eq!(check("server_wrong_hello.py").status.code(), Some(1));
+    let shown = text(&lab(&["progress"], &home).stdout);
+    assert!(shown.contains("  1  server     7/7"), "{shown}");
+    let row = shown.lines().find(|l| l.contains("  1  server")).unwrap();
+    assert!(row.ends_with("done"), "{shown}");
+}
+
+#[test]
+fn a_starter_is_written_once_and_the_check_quotes_its_first_todo() {
+    let dir = temp_dir("starter");
+    let home = dir.to_path_buf();
+    let dir_arg = dir.to_string_lossy().into_owned();
+    let out = lab(&["1", "starter", "--dir", &dir_arg], &home);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("lab check 1 server -- python3"));
+    let file = dir.join("lab1_server.py");
+    std::fs::write(&file, "# my work\n").unwrap();
+    let again = lab(&["1", "starter", "--dir", &dir_arg], &home);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(
+        text(&again.stderr).contains("never overwrites"),
+        "{}",
+        text(&again.stderr)
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "# my work\n");
+
+    if !have_python("a_starter_is_checked") {
+        return;
+    }
+    let out = lab(
+        &["1", "starter", "--role", "client", "--dir", &dir_arg],
+        &home,
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let client = dir.join("lab1_client.py");
+    let out = lab(
+        &[
+            "check",
+            "1",
+            "client",
+            "--",
+            "python3",
+            &client.to_string_lossy(),
+            "{port}",
+        ],
+        &home,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("FAIL 1/6 connect"), "{stdout}");
+    assert!(
+        stdout.contains("It reached `TODO 1 (socket): not written yet`"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn the_lab1_server_starter_with_its_todos_written_passes_every_stage() {
+    if !have_python("the_lab1_server_starter_with_its_todos_written") {
+        return;
+    }
+    let dir = temp_dir("filled");
+    let out = lab(&["1", "starter", "--dir", &dir.to_string_lossy()], &dir);
+    assert_eq!(out.status.code(), Some(0));
+    let file = dir.join("lab1_server.py");
+    let mut source = std::fs::read_to_string(&file).unwrap();
+    // What a student writes in place of each TODO.
+    for (todo, code) in [
+        (
+            r#"server = todo(1, "socket")"#,
+            "server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)",
+        ),
+        (r#"todo(2, "bind")"#, r#"server.bind(("127.0.0.1", PORT))"#),
+        (r#"todo(3, "listen")"#, "server.listen(5)"),
+        (
+            r#"conn, addr = todo(4, "accept")"#,
+            "conn, addr = server.accept()",
+        ),
+        (r#"data = todo(5, "recv")"#, "data = conn.recv(1024)"),
+        (
+            r#"todo(6, "closed")"#,
+            "if not data:\n                break",
+        ),
+        (
+            r#"todo(7, "exit")"#,
+            "if data == b\"exit\":\n                break",
+        ),
+        (
+            r#"todo(8, "send")"#,
+            r#"conn.sendall((time.ctime() + " ").encode() + data)"#,
+        ),
+        (
+            r#"todo(9, "reset")"#,
+            r#"print(addr, "reset the connection")"#,
+        ),
+        (r#"todo(10, "close")"#, "conn.close()"),
+    ] {
+        assert!(source.contains(todo), "the starter has {todo}");
+        source = source.replace(todo, code);
+    }
+    std::fs::write(&file, source).unwrap();
+    let out = lab(
+        &[
+            "check",
+            "1",
+            "server",
+            "--slow",
+            "3",
+            "--",
+            "python3",
+            &file.to_string_lossy(),
+            "{port}",
+        ],
+        &dir,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+}
+
+/// Ctrl-C (SIGINT) to the checker ends the student's program too.
+#[cfg(target_os = "linux")]
+#[test]
+fn ctrl_c_ends_the_check_and_the_program() {
+    if !have_python("ctrl_c_ends_the_check_and_the_program") {
+        return;
+    }
+    let dir = temp_dir("ctrl-c");
+    let pid_file = dir.join("pid");
+    let script = dir.join("slow.py");
+    std::fs::write(
+        &script,
+        "import os, sys, time\n\
+         open(sys.argv[1], 'w').write(str(os.getpid()))\n\
+         time.sleep(300)\n",
+    )
+    .unwrap();
+    let mut check = Command::new(lab_binary())
+        .args(["check", "1", "server", "--", "python3"])
+        .arg(&script)
+        .arg(&pid_file)
+        .env("NO_COLOR", "1")
+        .env("SOCKET_LAB_HOME", &*dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("lab check starts");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let pid = loop {
+        if let Ok(pid) = std::fs::read_to_string(&pid_file) {
+            if !pid.is_empty() {
+                break pid;
+            }
+        }
+        assert!(Instant::now() < deadline, "the program never started");
+        thread::sleep(Duration::from_millis(20));
+    };
+    // SAFETY: sending SIGINT to the child we started.
+    unsafe {
+        libc::kill(check.id() as i32, libc::SIGINT);
+    }
+    let status = check.wait().expect("lab check ends");
+    assert_eq!(status.code(), Some(130));
+    let mut err = String::new();
+    use std::io::Read;
+    check
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert!(
+        err.contains("your program and everything it started were ended"),
+        "{err}"
+    );
+    assert!(
+        !Path::new(&format!("/proc/{pid}")).exists(),
+        "the program {pid} is still there"
+    );
+}
+
+#[test]
+fn the_rust_starters_compile_with_rustc_alone() {
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".to_string());
+    if Command::new(&rustc).arg("--version").output().is_err() {
+        eprintln!("SKIPPED: rustc is not on PATH");
+        return;
+    }
+    let dir = temp_dir("rust-starters");
+    let starters: Vec<PathBuf> = ["01-echo", "02-encoding", "03-half-duplex"]
+        .iter()
+        .flat_map(|folder| {
+            std::fs::read_dir(root().join("labs").join(folder).join("starters"))
+                .expect("starters folder")
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.extension().is_some_and(|e| e == "rs"))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert!(!starters.is_empty());
+    let handles: Vec<_> = starters
+        .into_iter()
+        .map(|source| {
+            let rustc = rustc.clone();
+            let exe = dir.join(source.file_stem().unwrap());
+            thread::spawn(move || {
+                let out = Command::new(&rustc)
+                    .args(["--edition", "2021", "-o"])
+                    .arg(&exe)
+                    .arg(&source)
+                    .output()
+                    .expect("rustc runs");
+                assert!(
+                    out.status.success(),
+                    "{}: {}",
+                    source.display(),
+                    text(&out.stderr)
+                );
+                assert!(
+                    !text(&out.stderr).contains("warning"),
+                    "{}: {}",
+                    source.display(),
+                    text(&out.stderr)
+                );
+                let run = Command::new(&exe)
+                    .arg("1")
+                    .output()
+                    .expect("the starter runs");
+                assert!(
+                    text(&run.stdout).contains("TODO 1 ("),
+                    "{}",
+                    source.display()
+                );
+            })
+        })
+        .collect();
+    for handle in handles {
+        handle.join().expect("a starter compiles");
+    }
+}
