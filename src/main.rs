@@ -9,7 +9,6 @@ mod hint;
 mod labs;
 mod menu;
 mod net;
-#[allow(dead_code)] // until lab 8 uses it (next commits); the playground will too
 mod tcp_table;
 mod term;
 
