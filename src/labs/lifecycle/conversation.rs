@@ -237,7 +237,8 @@ impl Conversation {
         } else {
             say!("close() -> ok: our descriptor is gone; the OS finishes the goodbye");
         }
-        view.closed(self.local, self.peer, false);
+        // Unread bytes turn close() into a reset: no TIME-WAIT follows.
+        view.closed(self.local, self.peer, unread > 0);
         view.show(self);
         Step::Closed
     }
@@ -314,9 +315,10 @@ impl Conversation {
                 // A reset: the OS has already thrown the connection away. Our
                 // descriptor is all that is left; close it.
                 say!("recv() -> {}", hint::describe(&err));
+                let reset = err.kind() == ErrorKind::ConnectionReset;
                 self.socket = None;
                 say!("close() -> ok: the connection was already gone; this frees the descriptor");
-                view.closed(self.local, self.peer, false);
+                view.closed(self.local, self.peer, reset);
                 view.show(self);
                 return Step::Closed;
             }
@@ -605,7 +607,8 @@ fn reading(side: Side, w: &Watched, row: Option<&TcpSocket>, now: Option<&Conver
                 "gone: nobody listens on this port now; a new connect() is refused".to_string()
             }
             (Some(_), true) if w.reset => {
-                "gone at once: a reset leaves no TIME-WAIT; the OS has forgotten the connection"
+                "gone at once: a reset leaves no TIME-WAIT; the OS has forgotten the \
+                 connection"
                     .to_string()
             }
             (Some(_), true) => "gone: the OS has forgotten the connection (the goodbye is \

@@ -119,6 +119,38 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
 mod tests {
     use super::*;
 
+    /// labs/08-lifecycle/answers.md has one `**Step N.**` paragraph per
+    /// `*Question:*` paragraph of lab 8's EXERCISES section, in the same order.
+    #[test]
+    fn every_exercises_question_has_its_answer_in_order() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let exercises = std::fs::read_to_string(root.join("EXERCISES.md")).expect("EXERCISES.md");
+        let section = exercises
+            .split("\n## ")
+            .find(|s| s.starts_with("Lab 8 — lifecycle"))
+            .expect("a lab 8 section");
+        let mut step = 0;
+        let mut asked = Vec::new();
+        for line in section.lines() {
+            if let Some((number, _)) = line.split_once(". ") {
+                if let Ok(n) = number.parse::<u32>() {
+                    step = n;
+                }
+            }
+            if line.trim_start().starts_with("*Question:*") {
+                asked.push(step);
+            }
+        }
+        let answers = std::fs::read_to_string(root.join("labs/08-lifecycle/answers.md"))
+            .expect("labs/08-lifecycle/answers.md");
+        let answered: Vec<u32> = answers
+            .lines()
+            .filter_map(|l| l.strip_prefix("**Step ")?.split_once(".**")?.0.parse().ok())
+            .collect();
+        assert!(!asked.is_empty());
+        assert_eq!(asked, answered);
+    }
+
     #[test]
     fn wrapping_keeps_every_word_in_order_within_the_width() {
         let text = "the server's socket goes to CLOSE-WAIT and stays there until close()";
