@@ -261,3 +261,14 @@ fn a_peer_that_sends_no_newline_still_gets_an_answer_after_the_limit() {
     let n = peer.read(&mut buf).expect("an answer comes");
     assert!(buf[..n].starts_with(b"echo: x"), "{:?}", &buf[..n]);
 }
+
+#[test]
+#[cfg(unix)]
+fn ctrl_c_stops_the_server_with_exit_0_and_a_word() {
+    let (mut server, port) = Lab::server("8", &[]);
+    let _peer = connect(port);
+    server.wait_for("accept() -> 127.0.0.1:");
+    server.signal("INT");
+    assert!(server.wait_exit().success());
+    server.wait_for("stopped (Ctrl-C or SIGTERM)");
+}
