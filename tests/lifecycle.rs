@@ -272,3 +272,19 @@ fn ctrl_c_stops_the_server_with_exit_0_and_a_word() {
     assert!(server.wait_exit().success());
     server.wait_for("stopped (Ctrl-C or SIGTERM)");
 }
+
+#[test]
+#[cfg(target_os = "linux")]
+fn a_client_whose_syn_is_dropped_shows_syn_sent_while_connect_waits() {
+    // listen(0): Linux queues backlog + 1 = 1 connection. One client is accepted,
+    // one waits in the queue, so the queue is full and the next SYN is dropped.
+    let (mut server, port) = Lab::server("8", &["--backlog", "0"]);
+    let _served = connect(port);
+    server.wait_for("accept() -> 127.0.0.1:");
+    let _queued = connect(port);
+    let mut client = Lab::start(&["8", "client", "--port", &port.to_string()]);
+    client.wait_for("is still waiting");
+    let row = client.wait_for("SYN-SENT");
+    assert!(row.contains(&format!("-> 127.0.0.1:{port}")), "{row}");
+    client.wait_for("accept queue is probably full");
+}

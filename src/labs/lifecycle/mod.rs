@@ -14,13 +14,15 @@
 //! in a third. Type lines in the client: the server answers each one, as in lab 1.
 //! Then type a command on either side and watch both sides' states change:
 //!
-//! | command     | the call                                  | Python                                  |
-//! |-------------|-------------------------------------------|-----------------------------------------|
-//! | `/shutdown` | `socket.shutdown(Shutdown::Write)`        | `s.shutdown(socket.SHUT_WR)`            |
-//! | `/close`    | `drop(socket)`, which calls close()       | `s.close()`                             |
-//! | `/reset`    | `socket.set_linger(Some(ZERO))`, then close | `s.setsockopt(SOL_SOCKET, SO_LINGER, struct.pack("ii", 1, 0)); s.close()` |
-//! | `/stop`     | no more recv() calls until `/read`        | (not calling `s.recv()`)                |
-//! | `/states`   | read the OS's table again                 | `ss -tan` / `netstat -an`               |
+//! | command     | here                                  | Python                       |
+//! |-------------|---------------------------------------|------------------------------|
+//! | `/shutdown` | `socket.shutdown(Shutdown::Write)`    | `s.shutdown(socket.SHUT_WR)` |
+//! | `/close`    | `drop(socket)`, which calls close()   | `s.close()`                  |
+//! | `/reset`    | `socket.set_linger(Some(ZERO))`,      | `s.setsockopt(SOL_SOCKET,`   |
+//! |             | then `drop(socket)`                   | `SO_LINGER, pack("ii", 1,`   |
+//! |             |                                       | `0)); s.close()`             |
+//! | `/stop`     | no recv() calls until `/read`         | (not calling `s.recv()`)     |
+//! | `/states`   | read the OS's table again             | `ss -tan`, `netstat -an`     |
 //!
 //! `lab 8 experiments` runs each lesson on its own, on loopback, and checks that the
 //! OS did what the lesson says: the backlog (listen(1) and nobody calls accept()),
