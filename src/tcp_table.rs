@@ -136,11 +136,13 @@ pub struct TcpSocket {
     /// listening socket.
     pub remote: SocketAddr,
     pub state: TcpState,
-    /// Bytes sent but not yet acknowledged by the peer. `None` where the platform does
+    /// Bytes handed to send() that the peer has not acknowledged yet (sent, or still
+    /// waiting to be sent; a SYN or FIN counts as one). `None` where the platform does
     /// not say (Windows).
     pub send_queue: Option<u32>,
-    /// Bytes received that the program has not read yet with recv(). On a LISTEN
-    /// socket: connections that completed the handshake and wait for accept().
+    /// Bytes received that the program has not read yet with recv() (on Linux a FIN
+    /// not yet read counts as one). On a LISTEN socket: connections that completed
+    /// the handshake and wait for accept().
     /// `None` where the platform does not say (Windows).
     pub recv_queue: Option<u32>,
 }

@@ -208,7 +208,7 @@ fn every_experiment_behaves_as_described() {
     lab_cmd(&["8", "experiments"])
         .assert()
         .success()
-        .stdout(predicate::str::contains("7/7 cases behaved as described"))
+        .stdout(predicate::str::contains("8/8 cases behaved as described"))
         .stdout(predicate::str::contains("FAIL").not());
 }
 
@@ -216,7 +216,7 @@ fn every_experiment_behaves_as_described() {
 #[cfg(target_os = "linux")]
 fn predict_shows_the_code_and_waits_for_enter_before_the_result() {
     let mut run = Lab::start(&["8", "experiments", "--only", "3", "--predict"]);
-    run.wait_for("Case 3/7 — CLOSE-WAIT");
+    run.wait_for("Case 3/8 — CLOSE-WAIT");
     run.wait_for("Press Enter to run it.");
     assert!(
         !run.stdout_so_far().contains("observed"),
@@ -229,7 +229,7 @@ fn predict_shows_the_code_and_waits_for_enter_before_the_result() {
 }
 
 #[test]
-fn experiments_list_names_the_seven_cases() {
+fn experiments_list_names_the_eight_cases() {
     let out = lab_cmd(&["8", "experiments", "--list"])
         .assert()
         .success()
@@ -237,7 +237,7 @@ fn experiments_list_names_the_seven_cases() {
         .stdout
         .clone();
     let out = String::from_utf8_lossy(&out);
-    assert_eq!(out.lines().count(), 7, "{out}");
+    assert_eq!(out.lines().count(), 8, "{out}");
     for word in [
         "backlog",
         "half-close",
@@ -245,6 +245,7 @@ fn experiments_list_names_the_seven_cases() {
         "TIME-WAIT",
         "reset",
         "listening",
+        "stops reading",
         "gone",
     ] {
         assert!(out.contains(word), "no {word} in {out}");

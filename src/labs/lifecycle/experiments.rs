@@ -1,4 +1,4 @@
-//! `lab 8 experiments`: seven lessons about a connection's life, each one made for
+//! `lab 8 experiments`: eight lessons about a connection's life, each one made for
 //! real on 127.0.0.1 and checked against the OS's own table of sockets.
 //!
 //! Every case has the same parts:
@@ -185,7 +185,7 @@ fn field_painted(label: &str, painted: String, text: &str) {
 // The cases
 // ---------------------------------------------------------------------------------
 
-const CASES: [Case; 7] = [
+const CASES: [Case; 8] = [
     BACKLOG,
     HALF_CLOSE,
     CLOSE_WAIT,
@@ -193,6 +193,7 @@ const CASES: [Case; 7] = [
     RESET,
     CLOSING_THE_LISTENER,
     SENDING_TO_A_PEER_THAT_HAS_GONE,
+    A_PEER_THAT_STOPS_READING,
 ];
 
 /// How long a case waits for a state or a byte that should come. On loopback it
@@ -697,6 +698,115 @@ fn sending_to_a_peer_that_has_gone() -> io::Result<Observed> {
             && matches!(first, Ok(5))
             && after_first.is_none()
             && second_failed,
+    })
+}
+
+// 8 -------------------------------------------------------------------------------
+
+/// The most case 8 sends before it stops: far more than any default socket buffer,
+/// so the queues fill long before; a bound, so a machine with huge buffers cannot
+/// make the case run for ever.
+const FILL_LIMIT: usize = 256 * 1024 * 1024;
+
+const A_PEER_THAT_STOPS_READING: Case = Case {
+    title: "a peer that stops reading: the queues fill, and our FIN waits (FIN-WAIT-1)",
+    python: "c.setblocking(False)\n\
+             while True: c.send(b\"x\" * 65536)   # the server never calls recv()\n\
+             # ... until BlockingIOError; then c.shutdown(socket.SHUT_WR)",
+    claim: "send() takes bytes until both queues are full, then fails with EAGAIN \
+            (BlockingIOError): the server's recv-q and our send-q hold the bytes. After \
+            shutdown(SHUT_WR) we are FIN-WAIT-1, because the FIN waits behind the data. \
+            Once the server reads everything, the FIN goes: we are FIN-WAIT-2, the server \
+            CLOSE-WAIT, and it has received every byte we sent",
+    windows: "the same: send() fails with BlockingIOError [WinError 10035] when the \
+              buffers are full (netstat shows no queues there)",
+    observe: a_peer_that_stops_reading,
+    why: "TCP never drops what a slow reader has not taken: the receiver's OS stores it \
+          (recv-q) and then advertises a zero window, so the sender's OS keeps the rest \
+          (send-q), and a blocking send() simply waits. A FIN travels in order after the \
+          data, so a close() or shutdown() that looks finished may still be waiting, in \
+          FIN-WAIT-1, for a peer that does not read.",
+};
+
+fn a_peer_that_stops_reading() -> io::Result<Observed> {
+    let (mut client, mut server) = connected_pair()?;
+    let (c_addr, s_addr) = (client.local_addr()?, server.local_addr()?);
+    let mut seen = Vec::new();
+
+    // Send until the OS takes no more: non-blocking, so send() says EAGAIN instead
+    // of waiting.
+    client.set_nonblocking(true)?;
+    let chunk = [b'x'; 65536];
+    let mut sent = 0;
+    let stopped = loop {
+        match client.write(&chunk) {
+            Ok(n) => sent += n,
+            Err(err) => break Err::<usize, _>(err),
+        }
+        if sent >= FILL_LIMIT {
+            break Ok(sent);
+        }
+    };
+    client.set_nonblocking(false)?;
+    let table = tcp_table::read().map_err(io::Error::other)?;
+    let queue = |local, remote, pick: fn(&tcp_table::TcpSocket) -> Option<u32>| {
+        tcp_table::find_connection(&table, local, remote).and_then(pick)
+    };
+    let send_q = queue(c_addr, s_addr, |r| r.send_queue);
+    let recv_q = queue(s_addr, c_addr, |r| r.recv_queue);
+    let shown_q = |q: Option<u32>| q.map_or("not shown here".to_string(), |n| n.to_string());
+    seen.push(format!(
+        "client: send() took {sent} bytes, then -> {}; client send-q {}, server recv-q {}",
+        shown(&stopped),
+        shown_q(send_q),
+        shown_q(recv_q)
+    ));
+
+    let shut = client.shutdown(Shutdown::Write);
+    let waiting = state_of(c_addr, s_addr)?;
+    seen.push(format!(
+        "client: shutdown(SHUT_WR) -> {}; client now {}",
+        shown(&shut),
+        state_name(waiting)
+    ));
+
+    // The server reads everything; its window opens, the data and then the FIN go.
+    let mut received = 0;
+    let mut buf = vec![0u8; 65536];
+    let deadline = Instant::now() + LONG_WAIT * 4;
+    let end = loop {
+        match server.read(&mut buf) {
+            Ok(0) => break Ok(0),
+            Ok(n) if Instant::now() < deadline => received += n,
+            Ok(n) => break Ok(n),
+            Err(err) => break Err(err),
+        }
+    };
+    let client_after = wait_for_state(c_addr, s_addr, |s| s == Some(TcpState::FinWait2));
+    let server_after = state_of(s_addr, c_addr)?;
+    seen.push(format!(
+        "server: recv() until 0 -> {received} bytes, then {}; client {}, server {}",
+        shown(&end),
+        state_name(client_after),
+        state_name(server_after)
+    ));
+
+    let full = matches!(&stopped, Err(err) if err.kind() == ErrorKind::WouldBlock);
+    // Where the platform shows queues, together they hold what was sent.
+    let queues_hold_it = match (send_q, recv_q) {
+        (Some(s), Some(r)) => s > 0 && r > 0,
+        _ => true,
+    };
+    Ok(Observed {
+        seen,
+        as_described: full
+            && queues_hold_it
+            && shut.is_ok()
+            && waiting == Some(TcpState::FinWait1)
+            && matches!(end, Ok(0))
+            && received == sent
+            && client_after == Some(TcpState::FinWait2)
+            && server_after == Some(TcpState::CloseWait),
     })
 }
 

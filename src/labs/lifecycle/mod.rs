@@ -27,7 +27,7 @@
 //! `lab 8 experiments` runs each lesson on its own, on loopback, and checks that the
 //! OS did what the lesson says: the backlog (listen(1) and nobody calls accept()),
 //! half-close, CLOSE_WAIT, TIME_WAIT and SO_REUSEADDR, a reset, closing the listener,
-//! and sending to a peer that has gone.
+//! sending to a peer that has gone, and a peer that stops reading.
 //!
 //! Where to read what, in this order:
 //! - `mod.rs` (this file): the lesson, the roles and their options.
@@ -36,7 +36,7 @@
 //! - `server.rs`: socket, SO_REUSEADDR, bind, listen, accept: one client at a time.
 //! - `client.rs`: connect, then the same conversation.
 //! - `states.rs`: the live table of every socket on the port.
-//! - `experiments.rs`: the seven lessons, each run and measured.
+//! - `experiments.rs`: the eight lessons, each run and measured.
 
 mod client;
 mod conversation;
@@ -58,7 +58,7 @@ pub enum Role {
     /// A live table of this machine's TCP sockets on the port (local, remote, state,
     /// queues)
     States(states::StatesArgs),
-    /// Runs the seven lessons live on loopback and checks what the OS did
+    /// Runs the eight lessons live on loopback and checks what the OS did
     Experiments(experiments::ExperimentsArgs),
 }
 
