@@ -208,7 +208,8 @@ pub fn find_listener(table: &[TcpSocket], local: SocketAddr) -> Option<&TcpSocke
 pub fn on_port(table: &[TcpSocket], port: u16) -> Vec<&TcpSocket> {
     let mut rows: Vec<&TcpSocket> = table
         .iter()
-        .filter(|row| row.local.port() == port || row.remote.port() == port)
+        // (Port 0 is "no port": a listener's remote end, never a real row's.)
+        .filter(|row| port != 0 && (row.local.port() == port || row.remote.port() == port))
         .collect();
     rows.sort_by_key(|row| (!row.is_listener(), row.local, row.remote));
     rows

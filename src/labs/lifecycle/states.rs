@@ -63,32 +63,34 @@ pub fn run(args: StatesArgs, lab: &Lab) -> anyhow::Result<()> {
 }
 
 fn print_table(port: u16, rows: &[&TcpSocket], lab: &Lab) {
-    say!(
-        "TCP sockets on port {port}, from {}, at {}",
-        tcp_table::SOURCE,
-        chrono::Local::now().format("%H:%M:%S")
-    );
-    if !tcp_table::PLATFORM_NOTE.is_empty() {
-        say!("(note: {})", tcp_table::PLATFORM_NOTE);
+    let time = chrono::Local::now().format("%H:%M:%S").to_string();
+    for line in table_lines(port, rows, lab, &time) {
+        say!("{line}");
     }
-    say!(
-        "{:<22} {:<22} {:<11} {:>6} {:>6}  {}",
-        "local",
-        "remote",
-        "state",
-        "send-q",
-        "recv-q",
-        "end"
-    );
+}
+
+/// The table as lines of text: a heading, a header row and one row per socket.
+fn table_lines(port: u16, rows: &[&TcpSocket], lab: &Lab, time: &str) -> Vec<String> {
+    let mut lines = vec![format!(
+        "TCP sockets on port {port}, from {}, at {time}",
+        tcp_table::SOURCE
+    )];
+    if !tcp_table::PLATFORM_NOTE.is_empty() {
+        lines.push(format!("(note: {})", tcp_table::PLATFORM_NOTE));
+    }
+    lines.push(format!(
+        "{:<22} {:<22} {:<11} {:>6} {:>6}  end",
+        "local", "remote", "state", "send-q", "recv-q"
+    ));
     if rows.is_empty() {
-        say!(
+        lines.push(format!(
             "(none: nothing listens on or connects to port {port}; start `lab {} server`)",
             lab.number
-        );
+        ));
     }
     let queue = |q: Option<u32>| q.map_or("-".to_string(), |n| n.to_string());
     for row in rows {
-        say!(
+        lines.push(format!(
             "{:<22} {:<22} {:<11} {:>6} {:>6}  {}",
             row.local.to_string(),
             row.remote.to_string(),
@@ -96,8 +98,9 @@ fn print_table(port: u16, rows: &[&TcpSocket], lab: &Lab) {
             queue(row.send_queue),
             queue(row.recv_queue),
             end_of(row, port)
-        );
+        ));
     }
+    lines
 }
 
 /// Which end of the lab's connection a row is: the listener, the server's end (our
@@ -167,6 +170,31 @@ mod tests {
         assert!(text.contains(&"127.0.0.1:8888 -> 127.0.0.1:5000: ESTABLISHED -> CLOSE-WAIT"));
         assert!(text.contains(&"127.0.0.1:5002 -> 127.0.0.1:8888: new, SYN-SENT"));
         assert!(text.contains(&"127.0.0.1:8888 -> 127.0.0.1:5001: TIME-WAIT -> gone"));
+    }
+
+    #[test]
+    fn an_empty_port_says_so_and_rows_show_their_end() {
+        let lab = crate::labs::find("8").expect("lab 8 is registered");
+        let empty = table_lines(8888, &[], lab, "12:00:00");
+        assert!(empty
+            .last()
+            .unwrap()
+            .starts_with("(none: nothing listens on or connects to port 8888"));
+        let row = TcpSocket {
+            local: "127.0.0.1:51000".parse().unwrap(),
+            remote: "127.0.0.1:8888".parse().unwrap(),
+            state: TcpState::SynSent,
+            send_queue: Some(1),
+            recv_queue: None,
+        };
+        let lines = table_lines(8888, &[&row], lab, "12:00:00");
+        let last = lines.last().unwrap();
+        assert!(
+            last.starts_with("127.0.0.1:51000        127.0.0.1:8888         SYN-SENT"),
+            "{last}"
+        );
+        assert!(last.ends_with("1      -  client"), "{last}");
+        assert!(lines.iter().all(|l| l.chars().count() <= 80), "{lines:?}");
     }
 
     #[test]
