@@ -79,7 +79,7 @@ fn table_lines(port: u16, rows: &[&TcpSocket], lab: &Lab, time: &str) -> Vec<Str
         lines.push(format!("(note: {})", tcp_table::PLATFORM_NOTE));
     }
     lines.push(format!(
-        "{:<22} {:<22} {:<11} {:>6} {:>6}  end",
+        "{:<22} {:<22} {:<11} {:>6} {:>6} end",
         "local", "remote", "state", "send-q", "recv-q"
     ));
     if rows.is_empty() {
@@ -91,7 +91,7 @@ fn table_lines(port: u16, rows: &[&TcpSocket], lab: &Lab, time: &str) -> Vec<Str
     let queue = |q: Option<u32>| q.map_or("-".to_string(), |n| n.to_string());
     for row in rows {
         lines.push(format!(
-            "{:<22} {:<22} {:<11} {:>6} {:>6}  {}",
+            "{:<22} {:<22} {:<11} {:>6} {:>6} {}",
             row.local.to_string(),
             row.remote.to_string(),
             row.state,
@@ -193,7 +193,7 @@ mod tests {
             last.starts_with("127.0.0.1:51000        127.0.0.1:8888         SYN-SENT"),
             "{last}"
         );
-        assert!(last.ends_with("1      -  client"), "{last}");
+        assert!(last.ends_with("1      - client"), "{last}");
         assert!(lines.iter().all(|l| l.chars().count() <= 80), "{lines:?}");
     }
 
