@@ -588,7 +588,7 @@ fn row_line(w: &Watched, row: Option<&TcpSocket>) -> String {
         )
     } else {
         format!(
-            "  os: {who}  {}  send-q {}  recv-q {}",
+            "  os: {who}  {}  send-q {} recv-q {}",
             row.state,
             queue(row.send_queue),
             queue(row.recv_queue)
