@@ -422,10 +422,12 @@ mod platform {
             );
         }
         let text = String::from_utf8_lossy(&output.stdout);
-        #[cfg(unix)]
-        return Ok(parse_netstat_bsd(&text));
-        #[cfg(windows)]
-        return Ok(parse_netstat_windows(&text));
+        let parse = if cfg!(windows) {
+            parse_netstat_windows
+        } else {
+            parse_netstat_bsd
+        };
+        Ok(parse(&text))
     }
 }
 
