@@ -399,7 +399,7 @@ fn close_wait() -> io::Result<Observed> {
     ));
 
     drop(server); // close(), at last
-    let server_gone = wait_for_state(s_addr, c_addr, |s| s.is_none());
+    let server_gone = wait_for_state(s_addr, c_addr, gone);
     let client_final = wait_for_state(c_addr, s_addr, |s| s == Some(TcpState::TimeWait));
     seen.push(format!(
         "server: close(); server {}, client {}",
@@ -413,7 +413,7 @@ fn close_wait() -> io::Result<Observed> {
             && matches!(second, Ok(0))
             && still == Some(TcpState::CloseWait)
             && client_end == Some(TcpState::FinWait2)
-            && server_gone.is_none()
+            && gone(server_gone)
             && client_final == Some(TcpState::TimeWait),
     })
 }
@@ -530,8 +530,8 @@ fn reset() -> io::Result<Observed> {
 
     let linger = SockRef::from(&server).set_linger(Some(Duration::ZERO));
     drop(server); // close(): RST instead of FIN
-    let server_end = wait_for_state(s_addr, c_addr, |s| s.is_none());
-    let client_end = wait_for_state(c_addr, s_addr, |s| s.is_none());
+    let server_end = wait_for_state(s_addr, c_addr, gone);
+    let client_end = wait_for_state(c_addr, s_addr, gone);
     seen.push(format!(
         "server: setsockopt(SO_LINGER, on, 0) -> {}; close(); server's end {}, client's end {}",
         shown(&linger),
@@ -555,8 +555,8 @@ fn reset() -> io::Result<Observed> {
     Ok(Observed {
         seen,
         as_described: linger.is_ok()
-            && server_end.is_none()
-            && client_end.is_none()
+            && gone(server_end)
+            && gone(client_end)
             && reset_seen
             && send_failed,
     })
@@ -678,7 +678,7 @@ fn sending_to_a_peer_that_has_gone() -> io::Result<Observed> {
     drop(server); // the server's close(): FIN, not RST
     let ours = wait_for_state(c_addr, s_addr, |s| s == Some(TcpState::CloseWait));
     let first = client.write(b"first");
-    let after_first = wait_for_state(c_addr, s_addr, |s| s.is_none());
+    let after_first = wait_for_state(c_addr, s_addr, gone);
     let second = client.write(b"second");
     seen.push(format!("server: close(); our end is {}", state_name(ours)));
     seen.push(format!(
@@ -696,7 +696,7 @@ fn sending_to_a_peer_that_has_gone() -> io::Result<Observed> {
         seen,
         as_described: ours == Some(TcpState::CloseWait)
             && matches!(first, Ok(5))
-            && after_first.is_none()
+            && gone(after_first)
             && second_failed,
     })
 }
@@ -870,6 +870,12 @@ fn wait_for_state(
         }
         thread::sleep(Duration::from_millis(5));
     }
+}
+
+/// The connection's end has left the OS's table. (The BSDs may still list a reset
+/// socket whose descriptor is open, as CLOSED.)
+fn gone(state: Option<TcpState>) -> bool {
+    matches!(state, None | Some(TcpState::Close))
 }
 
 fn state_name(state: Option<TcpState>) -> String {
