@@ -238,7 +238,7 @@ impl Conversation {
             say!("close() -> ok: our descriptor is gone; the OS finishes the goodbye");
         }
         // Unread bytes turn close() into a reset: no TIME-WAIT follows.
-        view.closed(self.local, self.peer, unread > 0);
+        view.closed(self.local, self.peer, unread > 0, self.peer_finished);
         view.show(self);
         Step::Closed
     }
@@ -256,7 +256,7 @@ impl Conversation {
         }
         drop(socket); // close(), which now sends RST
         say!("setsockopt(SO_LINGER, on, 0 s); close() -> ok: RST sent");
-        view.closed(self.local, self.peer, true);
+        view.closed(self.local, self.peer, true, false);
         view.show(self);
         Step::Closed
     }
@@ -318,7 +318,7 @@ impl Conversation {
                 let reset = err.kind() == ErrorKind::ConnectionReset;
                 self.socket = None;
                 say!("close() -> ok: the connection was already gone; this frees the descriptor");
-                view.closed(self.local, self.peer, reset);
+                view.closed(self.local, self.peer, reset, false);
                 view.show(self);
                 return Step::Closed;
             }
@@ -399,6 +399,8 @@ struct Watched {
     closed: bool,
     /// We closed with a reset.
     reset: bool,
+    /// We closed after the peer had closed (we were CLOSE-WAIT).
+    second: bool,
     last: Option<Seen>,
 }
 
@@ -440,6 +442,7 @@ impl OsView {
                 remote: None,
                 closed: false,
                 reset: false,
+                second: false,
                 last: None,
             },
         );
@@ -464,11 +467,13 @@ impl OsView {
             remote: Some(remote),
             closed: false,
             reset: false,
+            second: false,
             last: None,
         });
     }
 
-    fn closed(&mut self, local: SocketAddr, remote: SocketAddr, reset: bool) {
+    /// We closed this connection: with a reset, or after the peer (`second`).
+    fn closed(&mut self, local: SocketAddr, remote: SocketAddr, reset: bool, second: bool) {
         for w in self
             .watched
             .iter_mut()
@@ -476,6 +481,7 @@ impl OsView {
         {
             w.closed = true;
             w.reset = reset;
+            w.second = second;
         }
     }
 
@@ -611,6 +617,11 @@ fn reading(side: Side, w: &Watched, row: Option<&TcpSocket>, now: Option<&Conver
                  connection"
                     .to_string()
             }
+            (Some(_), true) if w.second => format!(
+                "gone: we closed second (the {peer} had closed first), so after LAST-ACK, \
+                 the wait for the ACK of our FIN (microseconds on loopback), nothing is \
+                 left: no TIME-WAIT on this side"
+            ),
             (Some(_), true) => "gone: the OS has forgotten the connection (the goodbye is \
                 over, or a reset ended it)"
                 .to_string(),
