@@ -57,6 +57,7 @@ fn half_close_shows_fin_wait_2_and_close_wait_then_time_wait_after_the_server_cl
     server.send_line("/close");
     server.wait_for("close() -> ok");
     server.wait_for("(not in the table any more)");
+    server.wait_for("gone: we closed second");
     server.wait_for("accept() waiting...");
     client.wait_for("recv() -> 0 bytes: the server closed its sending side");
     client.wait_for("TIME-WAIT");
