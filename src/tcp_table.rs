@@ -10,8 +10,8 @@
 //! - Linux: the files `/proc/net/tcp` (IPv4) and `/proc/net/tcp6` (IPv6), read
 //!   directly. Every state is shown, SYN-RECV included, with both queues.
 //! - macOS and the BSDs: the system's `netstat -an -p tcp`. Both queues are shown;
-//!   half-open connections (SYN-RECV) are held outside the socket table there and do
-//!   not appear.
+//!   a state appears if netstat lists it (FreeBSD keeps half-open connections,
+//!   SYN-RECV, in a cache that netstat does not show).
 //! - Windows: the system's `netstat -an`. It shows no queues (they read as unknown),
 //!   and on a Windows set to another language the state words may be translated:
 //!   rows whose state is not understood are left out rather than guessed.
@@ -168,8 +168,8 @@ pub const SOURCE: &str = "nothing (this platform is not supported)";
 #[cfg(target_os = "linux")]
 pub const PLATFORM_NOTE: &str = "";
 #[cfg(all(unix, not(target_os = "linux")))]
-pub const PLATFORM_NOTE: &str = "this system keeps half-open connections (SYN-RECV) \
-    outside its socket table, so netstat does not show them";
+pub const PLATFORM_NOTE: &str = "states as `netstat` lists them; some BSDs (FreeBSD) \
+    keep half-open connections (SYN-RECV) in a cache that netstat does not show";
 #[cfg(windows)]
 pub const PLATFORM_NOTE: &str = "Windows' netstat shows no send or receive queues (shown as -)";
 #[cfg(not(any(unix, windows)))]
