@@ -416,7 +416,7 @@ pub struct OsView {
 /// How often the OS's table is read between steps. Reading /proc is cheap; elsewhere
 /// it means running netstat.
 const LOOK_EVERY: Duration = if cfg!(target_os = "linux") {
-    Duration::from_millis(250)
+    Duration::from_millis(500)
 } else {
     Duration::from_millis(1000)
 };
