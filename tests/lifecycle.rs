@@ -89,10 +89,22 @@ fn a_server_that_stops_reading_sees_the_bytes_wait_in_its_receive_queue() {
     client.send_line("abc");
     client.send_line("defg");
     client.wait_for("send(5 bytes)");
-    server.send_line("/states");
-    // 4 + 5 bytes, in the OS, not read by the program.
-    let row = server.wait_for("recv-q 9");
-    assert!(row.contains("ESTABLISHED"), "{row}");
+    // 4 + 5 bytes, in the OS, not read by the program. (Ask again until both lines
+    // have crossed loopback: on a busy machine that may take a moment.)
+    let deadline = std::time::Instant::now() + common::PATIENCE;
+    loop {
+        server.send_line("/states");
+        let row = server.wait_for("send-q");
+        if row.contains("recv-q 9") {
+            assert!(row.contains("ESTABLISHED"), "{row}");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never 9 bytes queued: {row}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
     server.wait_for("have not read");
 
     server.send_line("/read");
@@ -290,9 +302,39 @@ fn a_client_whose_syn_is_dropped_shows_syn_sent_while_connect_waits() {
     let _served = connect(port);
     server.wait_for("accept() -> 127.0.0.1:");
     let _queued = connect(port);
+    // The queue is full once the server's kernel has the second client's last ACK.
+    wait_until_the_accept_queue_holds(port, 1);
     let mut client = Lab::start(&["8", "client", "--port", &port.to_string()]);
     client.wait_for("is still waiting");
     let row = client.wait_for("SYN-SENT");
     assert!(row.contains(&format!("-> 127.0.0.1:{port}")), "{row}");
     client.wait_for("accept queue is probably full");
+}
+
+/// Waits until `lab 8 states` shows the listener on `port` with `n` connections in
+/// its accept queue (its recv-q).
+#[cfg(target_os = "linux")]
+fn wait_until_the_accept_queue_holds(port: u16, n: u32) {
+    let listener = format!("127.0.0.1:{port}");
+    let deadline = std::time::Instant::now() + common::PATIENCE;
+    loop {
+        let out = lab_cmd(&["8", "states", "--port", &port.to_string()])
+            .output()
+            .expect("lab 8 states runs");
+        let out = String::from_utf8_lossy(&out.stdout).into_owned();
+        let queued = out.lines().find_map(|line| {
+            let cells: Vec<&str> = line.split_whitespace().collect();
+            (cells.first() == Some(&listener.as_str()) && cells.get(2) == Some(&"LISTEN"))
+                .then(|| cells.get(4).and_then(|q| q.parse::<u32>().ok()))
+                .flatten()
+        });
+        if queued == Some(n) {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the accept queue never held {n}:\n{out}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
 }
