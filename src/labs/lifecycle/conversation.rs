@@ -413,13 +413,11 @@ pub struct OsView {
     next_look: Instant,
 }
 
-/// How often the OS's table is read between steps. Reading /proc is cheap; elsewhere
-/// it means running netstat.
-const LOOK_EVERY: Duration = if cfg!(target_os = "linux") {
-    Duration::from_millis(500)
-} else {
-    Duration::from_millis(1000)
-};
+/// How often the OS's table is read between steps: often enough for a person to see
+/// a change as it happens, rarely enough to cost nothing on a busy machine (the whole
+/// table is read each time: every socket of the machine; elsewhere it means running
+/// netstat).
+const LOOK_EVERY: Duration = Duration::from_millis(1000);
 
 /// Connections (open or closing) watched at once; the oldest is forgotten first.
 const MAX_WATCHED: usize = 4;
