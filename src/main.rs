@@ -11,7 +11,6 @@ mod labs;
 mod menu;
 mod net;
 mod screen;
-#[allow(dead_code)] // until lab 8 uses it (next commits); the playground will too
 mod tcp_table;
 mod term;
 

@@ -10,8 +10,8 @@
 //! - Linux: the files `/proc/net/tcp` (IPv4) and `/proc/net/tcp6` (IPv6), read
 //!   directly. Every state is shown, SYN-RECV included, with both queues.
 //! - macOS and the BSDs: the system's `netstat -an -p tcp`. Both queues are shown;
-//!   half-open connections (SYN-RECV) are held outside the socket table there and do
-//!   not appear.
+//!   a state appears if netstat lists it (FreeBSD keeps half-open connections,
+//!   SYN-RECV, in a cache that netstat does not show).
 //! - Windows: the system's `netstat -an`. It shows no queues (they read as unknown),
 //!   and on a Windows set to another language the state words may be translated:
 //!   rows whose state is not understood are left out rather than guessed.
@@ -46,21 +46,6 @@ pub enum TcpState {
 }
 
 impl TcpState {
-    /// Every state, in the order a connection usually meets them.
-    pub const ALL: [TcpState; 11] = [
-        TcpState::Listen,
-        TcpState::SynSent,
-        TcpState::SynRecv,
-        TcpState::Established,
-        TcpState::FinWait1,
-        TcpState::FinWait2,
-        TcpState::CloseWait,
-        TcpState::Closing,
-        TcpState::LastAck,
-        TcpState::TimeWait,
-        TcpState::Close,
-    ];
-
     /// The RFC 793 name, as `ss` prints it: `FIN-WAIT-2`. (netstat writes
     /// `FIN_WAIT_2`; Windows says `LISTENING` for LISTEN.)
     pub fn name(self) -> &'static str {
@@ -151,11 +136,13 @@ pub struct TcpSocket {
     /// listening socket.
     pub remote: SocketAddr,
     pub state: TcpState,
-    /// Bytes sent but not yet acknowledged by the peer. `None` where the platform does
+    /// Bytes handed to send() that the peer has not acknowledged yet (sent, or still
+    /// waiting to be sent; a SYN or FIN counts as one). `None` where the platform does
     /// not say (Windows).
     pub send_queue: Option<u32>,
-    /// Bytes received that the program has not read yet with recv(). On a LISTEN
-    /// socket: connections that completed the handshake and wait for accept().
+    /// Bytes received that the program has not read yet with recv() (on Linux a FIN
+    /// not yet read counts as one). On a LISTEN socket: connections that completed
+    /// the handshake and wait for accept().
     /// `None` where the platform does not say (Windows).
     pub recv_queue: Option<u32>,
 }
@@ -181,8 +168,8 @@ pub const SOURCE: &str = "nothing (this platform is not supported)";
 #[cfg(target_os = "linux")]
 pub const PLATFORM_NOTE: &str = "";
 #[cfg(all(unix, not(target_os = "linux")))]
-pub const PLATFORM_NOTE: &str = "this system keeps half-open connections (SYN-RECV) \
-    outside its socket table, so netstat does not show them";
+pub const PLATFORM_NOTE: &str = "states as `netstat` lists them; some BSDs (FreeBSD) \
+    keep half-open connections (SYN-RECV) in a cache that netstat does not show";
 #[cfg(windows)]
 pub const PLATFORM_NOTE: &str = "Windows' netstat shows no send or receive queues (shown as -)";
 #[cfg(not(any(unix, windows)))]
@@ -221,7 +208,8 @@ pub fn find_listener(table: &[TcpSocket], local: SocketAddr) -> Option<&TcpSocke
 pub fn on_port(table: &[TcpSocket], port: u16) -> Vec<&TcpSocket> {
     let mut rows: Vec<&TcpSocket> = table
         .iter()
-        .filter(|row| row.local.port() == port || row.remote.port() == port)
+        // (Port 0 is "no port": a listener's remote end, never a real row's.)
+        .filter(|row| port != 0 && (row.local.port() == port || row.remote.port() == port))
         .collect();
     rows.sort_by_key(|row| (!row.is_listener(), row.local, row.remote));
     rows
@@ -434,10 +422,12 @@ mod platform {
             );
         }
         let text = String::from_utf8_lossy(&output.stdout);
-        #[cfg(unix)]
-        return Ok(parse_netstat_bsd(&text));
-        #[cfg(windows)]
-        return Ok(parse_netstat_windows(&text));
+        let parse = if cfg!(windows) {
+            parse_netstat_windows
+        } else {
+            parse_netstat_bsd
+        };
+        Ok(parse(&text))
     }
 }
 
@@ -623,7 +613,7 @@ Active Connections
 
     #[test]
     fn every_state_has_a_name_and_a_meaning() {
-        for state in TcpState::ALL {
+        for state in (1..=0x0B).filter_map(TcpState::from_linux_code) {
             assert!(!state.name().is_empty() && !state.meaning().is_empty());
         }
         assert_eq!(format!("{:<12}|", TcpState::Listen), "LISTEN      |");

@@ -20,6 +20,7 @@ pub mod echo_playground;
 pub mod encoding;
 pub mod framing;
 pub mod half_duplex;
+pub mod lifecycle;
 pub mod threads;
 pub mod udp;
 
@@ -158,6 +159,18 @@ pub const LABS: &[Lab] = &[
         guide: include_str!("../../labs/07-framing/README.md"),
         roles: roles_of::<framing::Role>,
         run: |lab, matches| run_role(matches, |role| framing::run(role, lab)),
+    },
+    Lab {
+        number: 8,
+        slug: "lifecycle",
+        title: "A connection's life, as the OS holds it",
+        goal: "handshake and backlog, half-close, CLOSE_WAIT, TIME_WAIT and SO_REUSEADDR, \
+               a reset, and closing the listener, each read from the OS's own socket table",
+        port: 8888,
+        protocol: Protocol::Tcp,
+        guide: include_str!("../../labs/08-lifecycle/README.md"),
+        roles: roles_of::<lifecycle::Role>,
+        run: |lab, matches| run_role(matches, |role| lifecycle::run(role, lab)),
     },
 ];
 
