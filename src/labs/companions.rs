@@ -103,6 +103,14 @@ pub const COMPANIONS: &[Companion] = &[
             },
         ],
     },
+    Companion {
+        lab: 8,
+        answers: include_str!("../../labs/08-lifecycle/answers.md"),
+        peers: &[Peer {
+            file: "four_clients.py",
+            source: include_str!("../../labs/08-lifecycle/peers/four_clients.py"),
+        }],
+    },
 ];
 
 /// The row of a lab, if it has one.
