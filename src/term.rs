@@ -52,7 +52,8 @@ pub fn prompt(text: &str) {
 /// Ctrl-C (SIGINT) or SIGTERM: print one line and exit with code 0, instead of being
 /// killed without a word (exit code 130). For the servers that hold nothing but their
 /// sockets, which the OS closes as the process ends. (Labs 4 and 6 handle Ctrl-C
-/// themselves: they tell every client first.)
+/// themselves: they tell every client first.) Call it before `net::announce_listening`:
+/// a signal sent the moment the server says it listens must find the handler.
 pub fn stop_on_ctrl_c() -> anyhow::Result<()> {
     ctrlc::set_handler(|| {
         say!("stopped (Ctrl-C or SIGTERM); the server's sockets are closed");
