@@ -9,9 +9,12 @@
 mod common;
 
 use std::io::{Read, Write};
+#[cfg(target_os = "linux")]
 use std::net::TcpStream;
 
-use common::{connect, free_port, lab_cmd, read_until_contains, Lab};
+#[cfg(target_os = "linux")]
+use common::read_until_contains;
+use common::{connect, free_port, lab_cmd, Lab};
 use predicates::prelude::*;
 
 /// A server on port 0 and a `lab 8 client` connected to it, both past their first

@@ -463,13 +463,16 @@ fn the_uis_stop_on_a_closed_terminal_even_without_a_sighup() {
         };
         // SAFETY: openpty() writes two descriptors into the two ints; the name and
         // termios arguments may be null.
+        // (`null_mut()` and `&raw mut size`: macOS declares the last two arguments `*mut`,
+        // Linux `*const`; a `*mut` pointer serves both.)
+        let mut size = size;
         let opened = unsafe {
             libc::openpty(
                 &mut master,
                 &mut slave,
                 std::ptr::null_mut(),
-                std::ptr::null(),
-                &size,
+                std::ptr::null_mut(),
+                &raw mut size,
             )
         };
         assert_eq!(opened, 0, "a pseudo-terminal can be opened");
