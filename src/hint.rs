@@ -126,7 +126,9 @@ pub fn server_connection_broke(
 enum Shortage {
     /// EMFILE: this process holds as many descriptors as `ulimit -n` allows.
     ProcessDescriptors,
-    /// ENFILE: the whole system has run out of descriptors.
+    /// ENFILE: the whole system has run out of descriptors. (Winsock has no such
+    /// error: Windows never reports it.)
+    #[cfg_attr(windows, allow(dead_code))]
     SystemDescriptors,
     /// ENOBUFS / ENOMEM: no memory for another socket.
     Memory,
