@@ -12,6 +12,7 @@ use std::fmt;
 
 use clap::{ArgMatches, Command, FromArgMatches, Subcommand};
 
+pub mod async_room;
 pub mod chat_room;
 pub mod echo;
 pub mod encoding;
@@ -168,6 +169,18 @@ pub const LABS: &[Lab] = &[
         guide: include_str!("../../labs/09-event-loop/README.md"),
         roles: roles_of::<event_loop::Role>,
         run: |lab, matches| run_role(matches, |role| event_loop::run(role, lab)),
+    },
+    Lab {
+        number: 10,
+        slug: "async",
+        title: "The same room with async/await: a task per client",
+        goal: "lab 6's chat room with tokio: tasks instead of threads, bounded channels as \
+               outboxes, and what threads, an event loop and async each cost",
+        port: 5510,
+        protocol: Protocol::Tcp,
+        guide: include_str!("../../labs/10-async/README.md"),
+        roles: roles_of::<async_room::Role>,
+        run: |lab, matches| run_role(matches, |role| async_room::run(role, lab)),
     },
 ];
 
