@@ -19,9 +19,12 @@ use crate::term::say;
 /// reading.
 pub(super) const STUCK: Duration = Duration::from_millis(500);
 /// Joins and plain leaves: the first `NEWS_BURST` in each `NEWS_EVERY` are
-/// announced at once, the rest gathered into one line (`* 37 joined (9,999 online)`).
+/// announced at once (only one in a room of more than `QUIET_ROOM`), the rest
+/// gathered into one line (`* 37 joined (9,999 online)`).
 pub(super) const NEWS_EVERY: Duration = Duration::from_secs(1);
 const NEWS_BURST: u32 = 3;
+/// Up to this many members a room counts as quiet (news at once, `NEWS_BURST`).
+const QUIET_ROOM: usize = 100;
 
 /// One connected client, as the room knows it.
 pub(super) struct Member {
@@ -61,12 +64,14 @@ pub(super) struct News {
 }
 
 impl News {
-    pub(super) fn due(&self) -> Option<Instant> {
+    pub(super) fn due(&self, online: usize) -> Option<Instant> {
         if self.joined.is_empty() && self.left.is_empty() {
             return None;
         }
+        // In a big room one news line is thousands of writes: one per window.
+        let burst = if online <= QUIET_ROOM { NEWS_BURST } else { 1 };
         match self.window {
-            Some(start) if self.sent >= NEWS_BURST => Some(start + NEWS_EVERY),
+            Some(start) if self.sent >= burst => Some(start + NEWS_EVERY),
             _ => Some(Instant::now()),
         }
     }
@@ -178,14 +183,18 @@ impl Room {
     }
 
     pub(super) fn news_maybe_now(&mut self) {
-        if self.news.due().is_some_and(|due| due <= Instant::now()) {
+        if self
+            .news
+            .due(self.online())
+            .is_some_and(|due| due <= Instant::now())
+        {
             self.flush_news();
         }
     }
 
     /// `* bob joined (2 online)` or `* 37 joined (9,999 online)`; the same for leaves.
     pub(super) fn flush_news(&mut self) {
-        if self.news.due().is_none() {
+        if self.news.due(self.online()).is_none() {
             return;
         }
         self.news.count_one();

@@ -156,7 +156,10 @@ async fn serve(
     tokio::spawn(async move {
         loop {
             tokio::time::sleep(NEWS_EVERY / 4).await;
-            let due = ticker.lock().news.due();
+            let due = {
+                let room = ticker.lock();
+                room.news.due(room.online())
+            };
             if due.is_some_and(|due| due <= Instant::now()) {
                 ticker.with_room(|room| room.flush_news()).await;
             }
@@ -322,17 +325,23 @@ async fn read_lines(shared: Arc<Shared>, id: u64, reader: OwnedReadHalf) {
         if let Err(err) = ready {
             break Gone::Failed(hint::describe(&err));
         }
-        // ...then read what is there into a buffer that lives only for this step.
-        let mut buf = [0u8; 4096];
-        match reader.try_read(&mut buf) {
-            Ok(0) => break Gone::Closed,
-            Ok(n) => framer.push(&buf[..n], &mut lines),
-            Err(err) if err.kind() == io::ErrorKind::WouldBlock => continue,
-            Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
-            Err(err) => break Gone::Failed(hint::describe(&err)),
+        // ...then read what is there into a buffer that lives only for this step:
+        // its block ends before the next `.await`, so it is not kept in the task.
+        {
+            let mut buf = [0u8; 4096];
+            match reader.try_read(&mut buf) {
+                Ok(0) => break Gone::Closed,
+                Ok(n) => framer.push(&buf[..n], &mut lines),
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => continue,
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+                Err(err) => break Gone::Failed(hint::describe(&err)),
+            }
         }
         for framed in std::mem::take(&mut lines) {
-            match on_line(&shared, id, framed).await {
+            // Boxed: acting on a line needs a large future (commands, the room, a
+            // late delivery), but only for a moment. Inline, every idle task would
+            // carry room for it; boxed, it is allocated while a line is handled.
+            match Box::pin(on_line(&shared, id, framed)).await {
                 Flow::Continue => {}
                 Flow::Quit => break 'reading Gone::Quit,
                 Flow::Gone => return,

@@ -467,7 +467,7 @@ impl Server {
         }
         let clocks = [
             self.unnamed.front().map(|(at, _)| *at),
-            self.news.due(),
+            self.news.due(self.nicks.len()),
             self.accept_pause,
             self.closing,
         ];
@@ -661,7 +661,11 @@ impl Server {
                     .push((token, Gone::Failed(format!("gave no nickname in {secs} s"))));
             }
         }
-        if self.news.due().is_some_and(|due| due <= now) {
+        if self
+            .news
+            .due(self.nicks.len())
+            .is_some_and(|due| due <= now)
+        {
             self.flush_news();
         }
         if self.accept_pause.is_some_and(|at| at <= now) {
