@@ -3,7 +3,7 @@
 //! else. Lines for a full outbox are set aside (`waiting`) and delivered after the
 //! lock is released (`Shared::deliver_late`, which may wait, since it is async).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -89,7 +89,10 @@ impl News {
 }
 
 pub(super) struct Room {
-    pub(super) members: HashMap<u64, Member>,
+    /// Every connected client by id, in order of arrival: a fan-out wakes the
+    /// writers in the order their sockets were opened, which the kernel's caches
+    /// like better than a hash table's scattered order.
+    pub(super) members: BTreeMap<u64, Member>,
     /// Joined members by lowercased nickname, in order.
     pub(super) nicks: BTreeMap<String, u64>,
     pub(super) next_id: u64,

@@ -2,7 +2,7 @@
 //! outbox to its socket) and a reader task (its lines, acted on in the room); then
 //! `shut_down`. Read it after room.rs.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -124,7 +124,7 @@ async fn serve(
     );
     let shared = Arc::new(Shared {
         room: Mutex::new(Room {
-            members: HashMap::new(),
+            members: BTreeMap::new(),
             nicks: BTreeMap::new(),
             next_id: 0,
             max: args.max.map(|n| n as usize),

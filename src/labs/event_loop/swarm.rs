@@ -1,7 +1,8 @@
 //! `lab 9 swarm -n N`: the event loop as a client. N chat clients, every one a
 //! non-blocking socket in the same `poll()`, all driven by this one thread: connect
 //! (at most `IN_FLIGHT` handshakes at a time, so the server's listen queue never
-//! overflows), send a nickname, wait for the welcome; then the first client says
+//! overflows), send a nickname, wait for the welcome; then (in a room of more than
+//! 100, after 1.5 s for the news of the last joins) the first client says
 //! `swarm round K` a few times, and every other client notes when the line arrives.
 //! The report says what happened, whatever it was: joined, turned away, lines
 //! received, round lines lost, clients the server dropped. It talks to any server
@@ -16,7 +17,7 @@ use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
 
 use super::SwarmArgs;
-use crate::chat_protocol::{thousands, Framed, LineFramer, MAX_LINE, MAX_NICK};
+use crate::chat_protocol::{thousands, Framed, LineFramer, MAX_NICK};
 use crate::hint;
 use crate::labs::Lab;
 use crate::net;
@@ -27,6 +28,13 @@ use crate::term::{safe, say};
 const IN_FLIGHT: usize = 256;
 /// How long one round may take to reach everyone.
 const ROUND_WAIT: Duration = Duration::from_secs(10);
+/// Rooms bigger than this announce joins in batches, a second apart: before the
+/// rounds, the swarm reads for `SETTLE` so the last batch is not in round 1.
+const SETTLE_ABOVE: usize = 100;
+const SETTLE: Duration = Duration::from_millis(1500);
+/// A server line may be long (lab 6 names every member in its welcome): the swarm
+/// keeps up to this much of one line.
+const LONGEST_LINE: usize = 1 << 20;
 /// A progress line while joining, this often.
 const PROGRESS_EVERY: Duration = Duration::from_secs(2);
 
@@ -163,6 +171,15 @@ pub(super) fn swarm(args: SwarmArgs, lab: &Lab) -> anyhow::Result<()> {
         say!("  first problem: {problem}");
     }
 
+    // The news of the last joins: a big room sends it within a second (one line to
+    // everyone). Let it pass, still reading, so the rounds measure the fan-out alone.
+    if n > SETTLE_ABOVE {
+        let settled = Instant::now() + SETTLE;
+        while Instant::now() < settled {
+            swarm.turn(&mut poll, &mut events, Duration::from_millis(50))?;
+        }
+    }
+
     // 2. Rounds: the first member says a line; wait until every other joined member
     //    has it (or ROUND_WAIT).
     let sender = swarm.members.iter().position(|m| m.state == State::Joined);
@@ -245,7 +262,7 @@ impl Swarm {
         self.members.push(Member {
             stream: Some(stream),
             state: State::Connecting,
-            framer: LineFramer::new(MAX_LINE),
+            framer: LineFramer::new(LONGEST_LINE),
             out: format!("{}{i}\n", self.prefix).into_bytes(),
             rounds: 0,
         });
