@@ -277,3 +277,47 @@ const CLIENT_HELP: &str = "* commands:
 *   /help            this list
 *   /quit            leave
 *   //text           say a line that starts with /";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pending() -> News {
+        News {
+            left: vec!["bob".to_string()],
+            ..News::default()
+        }
+    }
+
+    #[test]
+    fn without_news_nothing_is_due() {
+        assert_eq!(News::default().due(2), None);
+    }
+
+    #[test]
+    fn a_quiet_room_hears_the_first_news_at_once_then_waits_for_the_next_window() {
+        let mut news = pending();
+        assert!(news.due(2).is_some_and(|due| due <= Instant::now()));
+        let window = Instant::now();
+        for _ in 0..NEWS_BURST {
+            news.count_one();
+        }
+        // The burst is used up: the next line waits for the next window.
+        assert!(news
+            .due(2)
+            .is_some_and(|due| due >= window + NEWS_EVERY / 2));
+    }
+
+    #[test]
+    fn a_big_room_hears_one_news_line_per_window() {
+        let mut news = pending();
+        news.count_one();
+        assert!(news
+            .due(QUIET_ROOM + 1)
+            .is_some_and(|due| due > Instant::now()));
+        // The same news in a small room would still go out at once.
+        assert!(news
+            .due(QUIET_ROOM)
+            .is_some_and(|due| due <= Instant::now()));
+    }
+}

@@ -200,18 +200,24 @@ impl Client {
         Ok(())
     }
 
-    /// `n` more bytes were sent: drop the lines they finish, remember the rest.
-    fn advance(&mut self, mut n: usize) {
-        while let Some(line) = self.outbox.front() {
-            let left = line.len() - self.sent;
-            if n < left {
-                self.sent += n;
-                return;
-            }
-            n -= left;
-            self.sent = 0;
-            self.outbox.pop_front();
+    /// `n` more bytes were sent: see [`advance`].
+    fn advance(&mut self, n: usize) {
+        advance(&mut self.outbox, &mut self.sent, n);
+    }
+}
+
+/// A write took `n` bytes: drop the lines they finish from the outbox, and keep in
+/// `sent` how much of the next line went out already (a partial write).
+fn advance(outbox: &mut VecDeque<Arc<str>>, sent: &mut usize, mut n: usize) {
+    while let Some(line) = outbox.front() {
+        let left = line.len() - *sent;
+        if n < left {
+            *sent += n;
+            return;
         }
+        n -= left;
+        *sent = 0;
+        outbox.pop_front();
     }
 }
 
@@ -837,3 +843,34 @@ impl Server {
 
 /// `ControlFlow` for "stop reading this client's lines".
 pub(super) type Flow = std::ops::ControlFlow<()>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outbox(lines: &[&str]) -> VecDeque<Arc<str>> {
+        lines.iter().map(|l| Arc::from(*l)).collect()
+    }
+
+    #[test]
+    fn a_partial_write_keeps_the_rest_of_the_line_for_later() {
+        let mut queued = outbox(&["hello\n", "world\n"]);
+        let mut sent = 0;
+        advance(&mut queued, &mut sent, 4); // "hell"
+        assert_eq!((queued.len(), sent), (2, 4));
+        advance(&mut queued, &mut sent, 5); // "o\n" and "wor"
+        assert_eq!((queued.len(), sent), (1, 3));
+        assert_eq!(&queued[0][sent..], "ld\n");
+        advance(&mut queued, &mut sent, 3);
+        assert_eq!((queued.len(), sent), (0, 0));
+    }
+
+    #[test]
+    fn a_whole_write_empties_the_outbox() {
+        let mut queued = outbox(&["a\n", "bc\n"]);
+        let mut sent = 0;
+        advance(&mut queued, &mut sent, 5);
+        assert!(queued.is_empty());
+        assert_eq!(sent, 0);
+    }
+}
