@@ -24,8 +24,9 @@
 //!   lines) and writes them. Tasks, not threads: 10,000 clients are 20,000 tasks of a
 //!   few hundred bytes each, run by tokio's worker threads (one per core).
 //! - The room is one `std::sync::Mutex<Room>`, as in lab 6. It is held for quick
-//!   changes only and never across an `.await` (a task that waits while holding it
-//!   would stall every other task that wants it).
+//!   changes only: never across an `.await` (a task that waits while holding it
+//!   would stall every other task that wants it), and nothing is printed while it
+//!   is held (the log lines are printed after, by `Shared::with_room`).
 //! - To broadcast, a task puts the line into every outbox with `try_send`, which
 //!   never waits. An outbox that is full is given half a second, outside the lock
 //!   (only the sender's task waits); still full then, the client is not reading and

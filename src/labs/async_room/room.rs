@@ -101,6 +101,9 @@ pub(super) struct Room {
     pub(super) news: News,
     /// Lines that found an outbox full (see `Waiting`).
     pub(super) waiting: Vec<Waiting>,
+    /// What to print, printed once the lock is released (printing can block on a
+    /// slow terminal, and nobody may wait for that while holding the room).
+    pub(super) log: Vec<String>,
 }
 
 impl Room {
@@ -175,7 +178,8 @@ impl Room {
         let peer = member.peer;
         self.nicks.insert(nick.to_lowercase(), id);
         let online = thousands(self.online());
-        say!("[join] {nick} {peer} ({online} online)");
+        self.log
+            .push(format!("[join] {nick} {peer} ({online} online)"));
         let here = self.member_names();
         self.send(
             id,
@@ -264,7 +268,7 @@ impl Room {
                 "was dropped: not reading",
             ),
         };
-        say!("{log} ({online} online)");
+        self.log.push(format!("{log} ({online} online)"));
         let Some(nick) = member.nick else {
             return;
         };
@@ -301,14 +305,18 @@ impl Shared {
         })
     }
 
-    /// Runs `change` with the room locked; then, unlocked, delivers the lines that
-    /// found an outbox full.
+    /// Runs `change` with the room locked; then, unlocked, prints its log and
+    /// delivers the lines that found an outbox full.
     pub(super) async fn with_room<T>(&self, change: impl FnOnce(&mut Room) -> T) -> T {
-        let (result, waiting) = {
+        let (result, waiting, log) = {
             let mut room = self.lock();
             let result = change(&mut room);
-            (result, std::mem::take(&mut room.waiting))
+            let waiting = std::mem::take(&mut room.waiting);
+            (result, waiting, std::mem::take(&mut room.log))
         };
+        for line in log {
+            say!("{line}");
+        }
         for waiting in waiting {
             self.deliver_late(waiting).await;
         }

@@ -131,6 +131,7 @@ async fn serve(
             closing: false,
             news: News::default(),
             waiting: Vec::new(),
+            log: Vec::new(),
         }),
         queue: args.queue as usize,
         quiet: args.quiet,
@@ -206,10 +207,7 @@ async fn admit(shared: &Arc<Shared>, stream: TcpStream, peer: SocketAddr) {
         let mut room = shared.lock();
         let here = room.members.len();
         match room.max {
-            Some(max) if here >= max => {
-                say!("[full] {peer} turned away: the room is full ({here} of {max})");
-                Err(max)
-            }
+            Some(max) if here >= max => Err((max, here)),
             _ => {
                 room.next_id += 1;
                 Ok(room.next_id)
@@ -218,7 +216,8 @@ async fn admit(shared: &Arc<Shared>, stream: TcpStream, peer: SocketAddr) {
     };
     let id = match admitted {
         Ok(id) => id,
-        Err(max) => {
+        Err((max, here)) => {
+            say!("[full] {peer} turned away: the room is full ({here} of {max})");
             tokio::spawn(turn_away(stream, max));
             return;
         }
@@ -238,7 +237,8 @@ async fn admit(shared: &Arc<Shared>, stream: TcpStream, peer: SocketAddr) {
                     reader: None,
                 },
             );
-            say!("[connect] {peer} (choosing a nickname)");
+            room.log
+                .push(format!("[connect] {peer} (choosing a nickname)"));
             let online = thousands(room.online());
             room.send(
                 id,
@@ -466,7 +466,9 @@ async fn act(shared: &Shared, id: u64, nick: &str, command: Command<'_>) -> Flow
                         room.send(target, &format!("[private] <{nick}> {text}"));
                         room.send(id, &format!("[private to {to}] {text}"));
                         // The administrator sees that it happened, not what was said.
-                        say!("[private] {nick} -> {to} ({} bytes)", text.len());
+                        let bytes = text.len();
+                        room.log
+                            .push(format!("[private] {nick} -> {to} ({bytes} bytes)"));
                     })
                     .await
             }
@@ -532,7 +534,7 @@ async fn change_nick(shared: &Shared, id: u64, old: &str, new: &str) {
             member.nick = Some(new.to_string());
             room.nicks.remove(&old.to_lowercase());
             room.nicks.insert(new.to_lowercase(), id);
-            say!("[nick] {old} is now {new}");
+            room.log.push(format!("[nick] {old} is now {new}"));
             room.send(id, &format!("* you are now {new}"));
             room.broadcast(&format!("* {old} is now known as {new}"), Some(id));
         })

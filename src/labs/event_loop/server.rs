@@ -463,6 +463,8 @@ impl Server {
         }
         if ready.is_empty() && self.again.is_empty() {
             say!("poll() -> 0 ready (a clock is due)");
+        } else if ready.is_empty() {
+            say!("poll() -> 0 ready (back to clients that had more to read)");
         } else {
             say!("poll() -> {} ready: {}", ready.len(), parts.join(", "));
         }
