@@ -292,6 +292,8 @@ struct Room {
     problem: Option<String>,
     /// The swarm could not be run or its report not read.
     failed: Option<String>,
+    /// How many runs this row stands for (see `merge`).
+    runs: usize,
 }
 
 /// For each size and server: start the server, fill its room with `lab 9 swarm -n
@@ -300,39 +302,46 @@ struct Room {
 /// of one line from one client to everyone. The server's RSS and threads are read
 /// from /proc every 50 ms meanwhile; the table gets the largest.
 fn chat_rooms(sizes: &[usize], rounds: usize, join_timeout: u64, table: &mut Table) {
-    let servers = [
-        ChatServer::Floor,
-        ChatServer::Lab9,
-        ChatServer::Lab10,
-        ChatServer::Lab6,
-        ChatServer::Python,
-    ];
+    use ChatServer::{Floor, Lab10, Lab6, Lab9, Python};
+    // The floor and labs 9 and 10 are compared with each other, on a machine whose
+    // load may drift while they run: so they run twice, in the order floor, 9, 10,
+    // then back 10, 9, floor, and each row gives the mean of its two runs.
+    let order = [Floor, Lab9, Lab10, Lab10, Lab9, Floor, Lab6, Python];
     for &n in sizes {
-        let mut floor_p99 = None;
-        for server in servers {
+        let mut rooms: Vec<(ChatServer, Room)> = Vec::new();
+        for server in order {
             let Some(running) = server.start() else {
                 continue;
             };
             println!("  {} with {n} clients...", server.name());
             let room = fill_room(&running, n, rounds, join_timeout);
             drop(running);
-            if server == ChatServer::Floor {
-                floor_p99 = room.p99_ms;
-            }
+            println!("    {}", room.describe(None));
+            rooms.push((server, room));
+        }
+        let merged = |server: ChatServer| {
+            Room::merge(
+                rooms
+                    .iter()
+                    .filter(|(s, _)| *s == server)
+                    .map(|(_, room)| room),
+            )
+        };
+        let floor_p99 = merged(Floor).and_then(|room| room.p99_ms);
+        for server in [Floor, Lab9, Lab10, Lab6, Python] {
+            let Some(room) = merged(server) else {
+                continue;
+            };
             let target = match (server, n >= 10_000) {
-                (ChatServer::Floor, _) => "(what one core can do)".to_string(),
-                (ChatServer::Lab9 | ChatServer::Lab10, true) => {
-                    let lab9 = if server == ChatServer::Lab9 {
-                        ", <= 3 threads"
-                    } else {
-                        ""
-                    };
+                (Floor, _) => "(what one core can do)".to_string(),
+                (Lab9 | Lab10, true) => {
+                    let lab9 = if server == Lab9 { ", <= 3 threads" } else { "" };
                     format!("all joined, 0 lost, 0 dropped, p99 <= 1.5x floor, RSS < 128 MiB{lab9}")
                 }
-                (ChatServer::Lab9 | ChatServer::Lab10, false) => "all joined, 0 lost".to_string(),
-                (ChatServer::Lab6, false) => "0 lost, p99 < 50 ms".to_string(),
-                (ChatServer::Python, _) => "(the classic baseline)".to_string(),
-                (ChatServer::Lab6, true) => "(as far as it holds)".to_string(),
+                (Lab9 | Lab10, false) => "all joined, 0 lost".to_string(),
+                (Lab6, false) => "0 lost, p99 < 50 ms".to_string(),
+                (Python, _) => "(the classic baseline)".to_string(),
+                (Lab6, true) => "(as far as it holds)".to_string(),
             };
             table.row(
                 server.name(),
@@ -348,6 +357,7 @@ fn chat_rooms(sizes: &[usize], rounds: usize, join_timeout: u64, table: &mut Tab
 fn fill_room(server: &Server, n: usize, rounds: usize, join_timeout: u64) -> Room {
     let mut room = Room {
         clients: n,
+        runs: 1,
         ..Room::default()
     };
     let swarm = Command::new(lab_binary())
@@ -421,6 +431,33 @@ fn fill_room(server: &Server, n: usize, rounds: usize, join_timeout: u64) -> Roo
 }
 
 impl Room {
+    /// One row for several runs of the same server: times and percentiles are the
+    /// mean of the runs (each run's figures are printed as it ends), counts are
+    /// summed, the fewest joined and the largest RSS and thread count are kept.
+    fn merge<'a>(runs: impl Iterator<Item = &'a Room>) -> Option<Room> {
+        let runs: Vec<&Room> = runs.collect();
+        let first = runs.first()?;
+        let mean = |pick: fn(&Room) -> Option<f64>| {
+            let values: Vec<f64> = runs.iter().filter_map(|r| pick(r)).collect();
+            (values.len() == runs.len()).then(|| values.iter().sum::<f64>() / values.len() as f64)
+        };
+        Some(Room {
+            clients: first.clients,
+            joined: runs.iter().map(|r| r.joined).min().unwrap_or(0),
+            join_ms: mean(|r| Some(r.join_ms)).unwrap_or(0.0),
+            p50_ms: mean(|r| r.p50_ms),
+            p99_ms: mean(|r| r.p99_ms),
+            lost: runs.iter().map(|r| r.lost).sum(),
+            expected: runs.iter().map(|r| r.expected).sum(),
+            dropped: runs.iter().map(|r| r.dropped).sum(),
+            rss_kib: runs.iter().filter_map(|r| r.rss_kib).max(),
+            threads: runs.iter().filter_map(|r| r.threads).max(),
+            problem: runs.iter().find_map(|r| r.problem.clone()),
+            failed: runs.iter().find_map(|r| r.failed.clone()),
+            runs: runs.len(),
+        })
+    }
+
     /// Reads the swarm's report lines (see src/labs/event_loop/swarm.rs).
     fn read_report(&mut self, lines: &[String]) {
         let number = |text: &str| text.replace(',', "").parse::<f64>().ok();
@@ -472,12 +509,17 @@ impl Room {
         if let Some(failed) = &self.failed {
             return format!("not measured: {failed}");
         }
-        let mut text = format!(
+        let mut text = if self.runs > 1 {
+            format!("{} runs, mean: ", self.runs)
+        } else {
+            String::new()
+        };
+        text.push_str(&format!(
             "{}/{} joined in {:.1} s",
             self.joined,
             self.clients,
             self.join_ms / 1000.0
-        );
+        ));
         if self.joined < self.clients {
             let why = self.problem.as_deref().unwrap_or("no answer in time");
             text.push_str(&format!(" (stopped there: {why})"));
