@@ -445,6 +445,51 @@ pub fn split_stamp(line: &[u8]) -> Option<(&[u8], &[u8])> {
     Some((&rest[..end], &rest[end + 2..]))
 }
 
+// ---------------------------------------------------------------------------------
+// Big rooms (labs 9 and 10 hold 10,000 clients): no line may name every member, and
+// a burst of joins is announced in batches. Pure helpers, tested below.
+// ---------------------------------------------------------------------------------
+
+/// How many nicknames a welcome line or `/list` names at most (then "and N more").
+pub const NAMES_SHOWN: usize = 20;
+
+/// `9999` → `9,999`: counts are easier to read with a separator.
+pub fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `alice, bob and 9,998 more`: at most `shown` of `nicks` (given in the order to
+/// show), then how many of `total` were left out. A welcome line in a room of 10,000
+/// stays a line, not 170 KB.
+pub fn some_names<'a>(nicks: impl Iterator<Item = &'a str>, total: usize, shown: usize) -> String {
+    let named: Vec<&str> = nicks.take(shown).collect();
+    let more = total.saturating_sub(named.len());
+    match (named.is_empty(), more) {
+        (true, _) => "nobody".to_string(),
+        (false, 0) => named.join(", "),
+        (false, more) => format!("{} and {} more", named.join(", "), thousands(more)),
+    }
+}
+
+/// The news line for members who arrived (or left) since the last news: one is named,
+/// more are counted. `news(&["bob"], "joined", 2)` → `* bob joined (2 online)`;
+/// `news(&[..37 nicks..], "joined", 9999)` → `* 37 joined (9,999 online)`.
+pub fn news(nicks: &[&str], what: &str, online: usize) -> String {
+    let online = thousands(online);
+    match nicks {
+        [one] => format!("* {one} {what} ({online} online)"),
+        many => format!("* {} {what} ({online} online)", thousands(many.len())),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -770,5 +815,31 @@ mod tests {
         assert_eq!(split_stamp(b"[admin] hi"), None);
         assert_eq!(split_stamp(b"<> x"), None);
         assert_eq!(split_stamp(b"<alice>"), None);
+    }
+
+    #[test]
+    fn counts_get_thousands_separators() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(9999), "9,999");
+        assert_eq!(thousands(1234567), "1,234,567");
+    }
+
+    #[test]
+    fn a_long_member_list_names_a_few_and_counts_the_rest() {
+        let nicks = ["alice", "bob", "carol"];
+        assert_eq!(some_names(nicks.into_iter(), 3, 20), "alice, bob, carol");
+        assert_eq!(
+            some_names(nicks.into_iter(), 10_000, 2),
+            "alice, bob and 9,998 more"
+        );
+        assert_eq!(some_names(std::iter::empty(), 0, 20), "nobody");
+    }
+
+    #[test]
+    fn one_arrival_is_named_and_a_batch_is_counted() {
+        assert_eq!(news(&["bob"], "joined", 2), "* bob joined (2 online)");
+        assert_eq!(news(&["a", "b"], "left", 9999), "* 2 left (9,999 online)");
     }
 }

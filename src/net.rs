@@ -132,6 +132,41 @@ impl AcceptFailures {
     }
 }
 
+/// Raises this process's open-file limit (soft) to the most it may have (hard), as
+/// `ulimit -n $(ulimit -Hn)` does in a shell, and returns the limit now in force. Every
+/// socket is an open file: a server holding 10,000 clients needs 10,000 of them, and
+/// many systems start programs with a soft limit of 1,024. Labs 9 and 10 call it at
+/// start. (Windows has no such limit: `None`.)
+#[cfg(unix)]
+#[allow(clippy::unnecessary_cast)] // rlim_t is u64 on Linux, not on every Unix
+pub fn raise_open_file_limit() -> Option<u64> {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit and setrlimit only read and write the struct we pass them.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+            return None;
+        }
+        if limit.rlim_cur < limit.rlim_max {
+            let mut raised = limit;
+            raised.rlim_cur = limit.rlim_max;
+            // macOS refuses a soft limit above OPEN_MAX when the hard one is
+            // "unlimited"; then the old limit simply stays.
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+                limit = raised;
+            }
+        }
+    }
+    Some(limit.rlim_cur as u64)
+}
+
+#[cfg(not(unix))]
+pub fn raise_open_file_limit() -> Option<u64> {
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

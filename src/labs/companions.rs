@@ -111,6 +111,25 @@ pub const COMPANIONS: &[Companion] = &[
             source: include_str!("../../labs/08-lifecycle/peers/four_clients.py"),
         }],
     },
+    Companion {
+        lab: 9,
+        answers: include_str!("../../labs/09-event-loop/answers.md"),
+        peers: &[
+            Peer {
+                file: "half_line.py",
+                source: include_str!("../../labs/09-event-loop/peers/half_line.py"),
+            },
+            Peer {
+                file: "sleepy.py",
+                source: include_str!("../../labs/09-event-loop/peers/sleepy.py"),
+            },
+        ],
+    },
+    Companion {
+        lab: 10,
+        answers: include_str!("../../labs/10-async/answers.md"),
+        peers: &[],
+    },
 ];
 
 /// The row of a lab, if it has one.

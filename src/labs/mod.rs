@@ -13,11 +13,13 @@ use std::fmt;
 
 use clap::{ArgMatches, Command, FromArgMatches, Subcommand};
 
+pub mod async_room;
 pub mod chat_room;
 pub mod companions;
 pub mod echo;
 pub mod echo_playground;
 pub mod encoding;
+pub mod event_loop;
 pub mod framing;
 pub mod half_duplex;
 pub mod lifecycle;
@@ -171,6 +173,30 @@ pub const LABS: &[Lab] = &[
         guide: include_str!("../../labs/08-lifecycle/README.md"),
         roles: roles_of::<lifecycle::Role>,
         run: |lab, matches| run_role(matches, |role| lifecycle::run(role, lab)),
+    },
+    Lab {
+        number: 9,
+        slug: "event-loop",
+        title: "One thread, ten thousand clients: an event loop",
+        goal: "lab 6's chat room served by one thread: non-blocking sockets, poll() for \
+               readiness, partial writes kept in per-client outboxes, and nothing that blocks",
+        port: 5509,
+        protocol: Protocol::Tcp,
+        guide: include_str!("../../labs/09-event-loop/README.md"),
+        roles: roles_of::<event_loop::Role>,
+        run: |lab, matches| run_role(matches, |role| event_loop::run(role, lab)),
+    },
+    Lab {
+        number: 10,
+        slug: "async",
+        title: "The same room with async/await: a task per client",
+        goal: "lab 6's chat room with tokio: tasks instead of threads, bounded channels as \
+               outboxes, and what threads, an event loop and async each cost",
+        port: 5510,
+        protocol: Protocol::Tcp,
+        guide: include_str!("../../labs/10-async/README.md"),
+        roles: roles_of::<async_room::Role>,
+        run: |lab, matches| run_role(matches, |role| async_room::run(role, lab)),
     },
 ];
 
