@@ -116,12 +116,19 @@ impl AcceptFailures {
     /// accept() failed: says why, unless this same failure was said last time, then
     /// waits [`ACCEPT_RETRY_PAUSE`].
     pub fn failed(&mut self, err: &io::Error) {
+        self.say_once(err);
+        thread::sleep(ACCEPT_RETRY_PAUSE);
+    }
+
+    /// accept() failed: says why, unless this same failure was said last time. For a
+    /// server that must not sleep here (an event loop, an async task): it waits
+    /// [`ACCEPT_RETRY_PAUSE`] its own way.
+    pub fn say_once(&mut self, err: &io::Error) {
         let sentence = hint::accept_failed(err);
         if self.said.as_deref() != Some(sentence.as_str()) {
             say!("{sentence}");
             self.said = Some(sentence);
         }
-        thread::sleep(ACCEPT_RETRY_PAUSE);
     }
 
     /// accept() returned a client. After failures, says that the server serves again.

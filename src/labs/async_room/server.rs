@@ -168,13 +168,19 @@ async fn serve(
     });
 
     // The main task: accept() or a line from the console, whichever comes first.
+    let mut accept_failures = net::AcceptFailures::default();
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, peer)) => admit(&shared, stream, peer).await,
+                Ok((stream, peer)) => {
+                    accept_failures.recovered();
+                    admit(&shared, stream, peer).await
+                }
                 Err(err) => {
-                    say!("accept() failed: {}; trying again in 100 ms", hint::describe(&err));
-                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    // Usually "too many open files": said once (the floor's sentence),
+                    // then a pause (without blocking the runtime) before trying again.
+                    accept_failures.say_once(&err);
+                    tokio::time::sleep(net::ACCEPT_RETRY_PAUSE).await;
                 }
             },
             wake = wakes.recv() => match wake {

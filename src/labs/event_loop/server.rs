@@ -253,6 +253,8 @@ pub(super) struct Server {
     pub(super) doomed: Vec<(Token, Gone)>,
     pub(super) news: News,
     accept_pause: Option<Instant>,
+    /// accept()'s failures, said once (the floor's sentence) until it works again.
+    accept_failures: net::AcceptFailures,
     /// Set by /shutdown: when the goodbyes must be out.
     pub(super) closing: Option<Instant>,
     /// Shared with the Ctrl-C handler: a second Ctrl-C during shutdown exits at once.
@@ -339,6 +341,7 @@ pub(super) fn server(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
         doomed: Vec::new(),
         news: News::default(),
         accept_pause: None,
+        accept_failures: net::AcceptFailures::default(),
         closing: None,
         stopping,
         wakes,
@@ -494,17 +497,17 @@ impl Server {
                 return;
             };
             match listener.accept() {
-                Ok((stream, peer)) => self.admit(stream, peer),
+                Ok((stream, peer)) => {
+                    self.accept_failures.recovered();
+                    self.admit(stream, peer)
+                }
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => return,
                 Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
                 Err(err) => {
                     // Usually "too many open files". The connection still waits in the
                     // queue, but the OS will not report it again: retry on a clock.
-                    say!(
-                        "accept() failed: {}; trying again in {} ms",
-                        hint::describe(&err),
-                        ACCEPT_PAUSE.as_millis()
-                    );
+                    // Said once (the floor's sentence), not once per retry.
+                    self.accept_failures.say_once(&err);
                     self.accept_pause = Some(Instant::now() + ACCEPT_PAUSE);
                     return;
                 }
