@@ -504,6 +504,22 @@ fn lab_6_out_of_file_descriptors_says_so_once_and_serves_again() {
     server.wait_for("[join] ann");
 }
 
+#[cfg(target_os = "linux")]
+#[test]
+fn lab_9_out_of_file_descriptors_says_so_once_and_serves_again() {
+    let (mut server, mut client) = runs_out_of_descriptors_and_recovers("9", &[], "[connect]");
+    client.write_all(b"ann\n").expect("send");
+    server.wait_for("[join] ann");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn lab_10_out_of_file_descriptors_says_so_once_and_serves_again() {
+    let (mut server, mut client) = runs_out_of_descriptors_and_recovers("10", &[], "[connect]");
+    client.write_all(b"ann\n").expect("send");
+    server.wait_for("[join] ann");
+}
+
 // ---------------------------------------------------------------------------------
 // Ctrl-C and SIGTERM
 // ---------------------------------------------------------------------------------
