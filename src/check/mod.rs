@@ -25,6 +25,8 @@ mod diff;
 mod lab1;
 mod lab2;
 mod lab3;
+mod lab4;
+mod lab5;
 mod program;
 pub mod progress;
 mod session;
@@ -160,6 +162,8 @@ pub fn plan_for(number: u8, role: Role) -> Option<Plan> {
         1 => Some(lab1::plan(role)),
         2 => Some(lab2::plan(role)),
         3 => Some(lab3::plan(role)),
+        4 => Some(lab4::plan(role)),
+        5 => Some(lab5::plan(role)),
         _ => None,
     }
 }
@@ -253,6 +257,7 @@ fn run_plan(lab: &Lab, args: &CheckArgs, plan: Plan) -> i32 {
     let total = plan.total();
     let human = !args.json;
     let mut session = Session::new(args.role, args.slow, args.command.clone());
+    session.udp = lab.protocol == labs::Protocol::Udp;
     let mut results: Vec<StageResult> = Vec::new();
     let mut stopped = false;
     let mut number = 0;
