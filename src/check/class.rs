@@ -101,7 +101,9 @@ pub(super) fn run(lab: &Lab, args: &CheckArgs, dir: &Path) -> i32 {
 
 /// The sub-folders of `dir`, by name (hidden ones left out), as (name, absolute path).
 fn students(dir: &Path) -> std::io::Result<Vec<(String, PathBuf)>> {
-    let dir = std::fs::canonicalize(dir)?;
+    // Absolute, because each program runs in its own folder; not canonicalize(),
+    // which on Windows gives `\\?\C:\...` paths that some programs reject.
+    let dir = std::path::absolute(dir)?;
     let mut found: Vec<(String, PathBuf)> = std::fs::read_dir(&dir)?
         .filter_map(Result::ok)
         .filter(|entry| entry.path().is_dir())
