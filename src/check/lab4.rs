@@ -12,9 +12,10 @@
 //!   its own conversation. Many clients are served at once: one that says nothing
 //!   holds up no one.
 //! - The client prints every line the server sends as it arrives, also while the
-//!   student types (a reader thread: full duplex); it sends each typed line with
-//!   `\n`; after `exit` it closes the connection and ends (exit code 0); when the
-//!   server goes away it says so and ends.
+//!   student types (a reader thread: full duplex); it sends each typed line in
+//!   UTF-8, best with a `\n` (the classic client sends none, and the lab's server
+//!   takes both); after `exit` it closes the connection and ends (exit code 0);
+//!   when the server goes away it says so and ends.
 
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
@@ -74,7 +75,7 @@ pub fn plan(role: Role) -> Plan {
             },
             Stage {
                 id: "send",
-                name: "sends the typed line (UTF-8, `\\n`) and prints the reply",
+                name: "sends the typed line in UTF-8 and prints the reply",
                 run: client_sends,
             },
             Stage {
@@ -362,16 +363,10 @@ fn client_prints_welcome(s: &mut Session) -> Outcome {
 fn client_sends(s: &mut Session) -> Outcome {
     let (mut conn, them) = take_or_welcome(s)?;
     s.type_line(TYPED)?;
-    s.expect_bytes(
-        &mut conn,
-        format!("{TYPED}\n").as_bytes(),
-        false,
-        REPLY,
-        "the typed line",
-    )
+    s.expect_bytes(&mut conn, TYPED.as_bytes(), true, REPLY, "the typed line")
     .map_err(hint(
         LAB,
-        "send the typed line as UTF-8 with a newline: \
+        "send the typed line as UTF-8 (GBK or another encoding gives other bytes), best with a newline: \
              sock.sendall((line + \"\\n\").encode(\"utf-8\"))",
     ))?;
     let reply = format!("reply to {them}: got {} bytes: {TYPED}", TYPED.len());
@@ -411,7 +406,7 @@ fn client_exits(s: &mut Session) -> Outcome {
          after sending it, close the socket (or shutdown(SHUT_WR)) and end",
     );
     s.type_line("exit")?;
-    s.expect_bytes(&mut conn, b"exit\n", false, REPLY, "`exit`")
+    s.expect_bytes(&mut conn, b"exit", true, REPLY, "`exit`")
         .map_err(&how)?;
     s.send(&mut conn, format!("goodbye, {them}\n").as_bytes())?;
     s.expect_closed_after(
