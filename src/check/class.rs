@@ -256,11 +256,12 @@ fn csv(rows: &[Row]) -> String {
     out
 }
 
-/// One CSV field: quoted when it holds a comma, a quote or a line break; a leading
+/// One CSV field: quoted when it holds a comma or a quote; a leading
 /// `=`, `+`, `-` or `@` is defused, so a spreadsheet never runs a folder name as a
 /// formula.
 fn field(text: &str) -> String {
-    let mut text = text.replace(['\r', '\n'], " ");
+    // Control characters (a folder named with an ESC) shown escaped, as everywhere.
+    let mut text = safe_str(&text.replace(['\r', '\n'], " "));
     if text.starts_with(['=', '+', '-', '@']) {
         text.insert(0, '\'');
     }
@@ -282,6 +283,7 @@ mod tests {
         assert_eq!(field("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(field("=SUM(A1)"), "'=SUM(A1)");
         assert_eq!(field("two\nlines"), "two lines");
+        assert_eq!(field("a\x1bb"), "a\\eb");
     }
 
     #[test]
