@@ -41,7 +41,8 @@ pub fn command() -> Command {
     )
     .after_help(
         "Examples:\n  lab check 1 server -- python3 lab1_server.py {port}\n  \
-         lab check 1 client -- python3 lab1_client.py {port}",
+         lab check 1 client -- python3 lab1_client.py {port}\n  \
+         lab check 4 server --class students/ -- python3 {dir}/server.py {port}",
     );
     let progress = Command::new("progress").about("What your own programs have passed so far");
     LABS.iter().fold(

@@ -21,10 +21,13 @@ use colored::Colorize;
 use crate::labs::{self, Lab};
 use crate::term::{self, say};
 
+mod class;
 mod diff;
 mod lab1;
 mod lab2;
 mod lab3;
+mod lab4;
+mod lab5;
 mod program;
 pub mod progress;
 mod session;
@@ -62,6 +65,17 @@ pub struct CheckArgs {
     /// Print one JSON object with every stage's result (for scripts and instructors)
     #[arg(long)]
     json: bool,
+
+    /// Check a whole class: run the check once per folder in DIR (in name order, one
+    /// student at a time), with `{dir}` in CMD replaced by that folder, which is also
+    /// the program's working directory; prints a table. Exit code 0 only if every
+    /// student passed every stage, 1 otherwise. Never records progress
+    #[arg(long, value_name = "DIR")]
+    class: Option<std::path::PathBuf>,
+
+    /// With --class: print the table as CSV, for a gradebook
+    #[arg(long, requires = "class", conflicts_with = "json")]
+    csv: bool,
 
     /// Multiply every timeout by N, for a slow machine (`--slow 3`; 0.5 halves them)
     #[arg(long, value_name = "N", default_value_t = 1.0, value_parser = parse_slow)]
@@ -160,6 +174,8 @@ pub fn plan_for(number: u8, role: Role) -> Option<Plan> {
         1 => Some(lab1::plan(role)),
         2 => Some(lab2::plan(role)),
         3 => Some(lab3::plan(role)),
+        4 => Some(lab4::plan(role)),
+        5 => Some(lab5::plan(role)),
         _ => None,
     }
 }
@@ -221,6 +237,8 @@ struct StageResult {
     name: &'static str,
     passed: bool,
     detail: String,
+    /// The failure in one sentence (empty if passed), for `--class`.
+    reason: String,
 }
 
 /// `lab check ...`: runs the stages and exits with 0 (all passed), 1 (one failed) or
@@ -234,12 +252,15 @@ pub fn run(args: CheckArgs) -> ! {
     };
     let Some(plan) = plan_for(lab.number, args.role) else {
         usage(&format!(
-            "lab {} ({}) has no check yet: `lab check` covers labs 1 to 3",
+            "lab {} ({}) has no check yet: `lab check` covers labs 1 to 5",
             lab.number, lab.slug
         ));
     };
     program::prepare();
-    let code = run_plan(lab, &args, plan);
+    let code = match &args.class {
+        Some(dir) => class::run(lab, &args, dir),
+        None => run_plan(lab, &args, plan),
+    };
     std::process::exit(code)
 }
 
@@ -248,23 +269,18 @@ fn usage(message: &str) -> ! {
     std::process::exit(2)
 }
 
-fn run_plan(lab: &Lab, args: &CheckArgs, plan: Plan) -> i32 {
-    let started = Instant::now();
+/// Runs the plan's stages against the program in `session`; `human` prints each
+/// stage's result as it comes. `Err` if the program could not be started at all.
+fn run_stages(
+    args: &CheckArgs,
+    plan: &Plan,
+    session: &mut Session,
+    human: bool,
+) -> Result<Vec<StageResult>, String> {
     let total = plan.total();
-    let human = !args.json;
-    let mut session = Session::new(args.role, args.slow, args.command.clone());
     let mut results: Vec<StageResult> = Vec::new();
     let mut stopped = false;
     let mut number = 0;
-    if human {
-        say!(
-            "lab check {} {}: {} stages; your program: {}",
-            lab.number,
-            args.role.name(),
-            total,
-            shown_command(&args.command)
-        );
-    }
     'runs: for run in &plan.runs {
         session.vars = run.vars.clone();
         session.stop();
@@ -283,6 +299,7 @@ fn run_plan(lab: &Lab, args: &CheckArgs, plan: Plan) -> i32 {
                     name: stage.name,
                     passed: false,
                     detail: "not run: an earlier stage failed".to_string(),
+                    reason: String::new(),
                 });
                 continue;
             }
@@ -294,15 +311,13 @@ fn run_plan(lab: &Lab, args: &CheckArgs, plan: Plan) -> i32 {
                 outcome = session.start();
                 if outcome.is_err() && session.program.is_none() {
                     let failure = outcome.err().unwrap_or_default();
-                    if human {
-                        eprintln!("error: {}", failure.what);
-                    }
-                    return 2;
+                    session.stop();
+                    return Err(failure.what);
                 }
                 started_ok = true;
             }
             if outcome.is_ok() {
-                outcome = (stage.run)(&mut session);
+                outcome = (stage.run)(session);
             }
             match outcome {
                 Ok(()) => {
@@ -316,7 +331,7 @@ fn run_plan(lab: &Lab, args: &CheckArgs, plan: Plan) -> i32 {
                             // What the program printed as the stage ended is
                             // usually on its way still.
                             thread::sleep(Duration::from_millis(50));
-                            print_output(&session);
+                            print_output(session);
                         }
                     }
                     results.push(StageResult {
@@ -324,10 +339,11 @@ fn run_plan(lab: &Lab, args: &CheckArgs, plan: Plan) -> i32 {
                         name: stage.name,
                         passed: true,
                         detail: String::new(),
+                        reason: String::new(),
                     });
                 }
                 Err(failure) => {
-                    let report = failure_report(&session, &failure);
+                    let report = failure_report(session, &failure);
                     if human {
                         say!(
                             "{} {number}/{total} {id}: {}",
@@ -341,6 +357,7 @@ fn run_plan(lab: &Lab, args: &CheckArgs, plan: Plan) -> i32 {
                         name: stage.name,
                         passed: false,
                         detail: strip_ansi(&report),
+                        reason: failure.what.clone(),
                     });
                     if args.keep_going {
                         session.stop();
@@ -356,6 +373,34 @@ fn run_plan(lab: &Lab, args: &CheckArgs, plan: Plan) -> i32 {
             continue 'runs;
         }
     }
+    session.stop();
+    Ok(results)
+}
+
+fn run_plan(lab: &Lab, args: &CheckArgs, plan: Plan) -> i32 {
+    let started = Instant::now();
+    let total = plan.total();
+    let human = !args.json;
+    let mut session = Session::new(args.role, args.slow, args.command.clone());
+    session.udp = lab.protocol == labs::Protocol::Udp;
+    if human {
+        say!(
+            "lab check {} {}: {} stages; your program: {}",
+            lab.number,
+            args.role.name(),
+            total,
+            shown_command(&args.command)
+        );
+    }
+    let results = match run_stages(args, &plan, &mut session, human) {
+        Ok(results) => results,
+        Err(what) => {
+            if human {
+                eprintln!("error: {what}");
+            }
+            return 2;
+        }
+    };
     session.stop();
     let passed = results.iter().filter(|r| r.passed).count();
     let seconds = started.elapsed().as_secs_f64();

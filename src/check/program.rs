@@ -155,8 +155,15 @@ pub fn describe_spawn_error(program: &str, err: &io::Error) -> String {
 
 impl Program {
     /// Starts `argv` with the given extra environment variables.
-    pub fn start(argv: &[String], env: &[(String, String)]) -> Result<Program, String> {
+    pub fn start(
+        argv: &[String],
+        env: &[(String, String)],
+        cwd: Option<&std::path::Path>,
+    ) -> Result<Program, String> {
         let mut command = Command::new(&argv[0]);
+        if let Some(cwd) = cwd {
+            command.current_dir(cwd);
+        }
         command
             .args(&argv[1..])
             .env("PYTHONUNBUFFERED", "1")

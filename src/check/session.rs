@@ -4,7 +4,8 @@
 //! output or its end. Each step is recorded, so a failure can say what was done.
 
 use std::io::{ErrorKind, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::path::PathBuf;
 use std::process::ExitStatus;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -40,6 +41,13 @@ pub struct Session {
     pub(super) line_mark: usize,
     /// How many connections the checker opened, to name them (client 1, client 2).
     clients: usize,
+    /// The lab speaks UDP (lab 5): the port is a UDP port, and a client talks to the
+    /// checker's datagram socket instead of its listener.
+    pub(super) udp: bool,
+    /// Client role over UDP: the checker's socket, where the client sends.
+    udp_server: Option<UdpSocket>,
+    /// The program's working directory (`--class`: the student's folder).
+    pub(super) cwd: Option<PathBuf>,
 }
 
 /// Why a read ended without what was wanted.
@@ -67,6 +75,9 @@ impl Session {
             out_mark: 0,
             line_mark: 0,
             clients: 0,
+            udp: false,
+            udp_server: None,
+            cwd: None,
         }
     }
 
@@ -115,10 +126,27 @@ impl Session {
         self.stop();
         match self.role {
             Role::Server => {
-                self.port = free_port().map_err(|err| {
+                let free = if self.udp { free_udp_port } else { free_port };
+                self.port = free().map_err(|err| {
                     Failure::new(format!("the checker found no free port: {err}"))
                 })?;
                 self.ready = false;
+            }
+            Role::Client if self.udp => {
+                if self.udp_server.is_none() {
+                    let socket = UdpSocket::bind((HOST, 0)).map_err(|err| {
+                        Failure::new(format!("the checker could not bind a UDP port: {err}"))
+                    })?;
+                    self.port = socket.local_addr().map(|a| a.port()).unwrap_or(0);
+                    self.udp_server = Some(socket);
+                }
+                // Datagrams the program's last run sent are not the new run's.
+                if let Some(socket) = &self.udp_server {
+                    let _ = socket.set_nonblocking(true);
+                    let mut buf = [0u8; 2048];
+                    while socket.recv_from(&mut buf).is_ok() {}
+                    let _ = socket.set_nonblocking(false);
+                }
             }
             Role::Client => {
                 if self.listener.is_none() {
@@ -151,7 +179,7 @@ impl Session {
             env.push((format!("LAB_{}", name.to_uppercase()), value.clone()));
         }
         let argv = self.argv();
-        let program = Program::start(&argv, &env).map_err(Failure::new)?;
+        let program = Program::start(&argv, &env, self.cwd.as_deref()).map_err(Failure::new)?;
         self.did(format!("started your program: {}", shown_command(&argv)));
         self.program = Some(program);
         self.out_mark = 0;
@@ -163,7 +191,8 @@ impl Session {
     pub fn start_with_nothing_listening(&mut self) -> Result<u16, Failure> {
         self.stop();
         let saved = self.port;
-        self.port = free_port().map_err(|err| Failure::new(format!("no free port: {err}")))?;
+        let free = if self.udp { free_udp_port } else { free_port };
+        self.port = free().map_err(|err| Failure::new(format!("no free port: {err}")))?;
         let port = self.port;
         let result = self.spawn_program();
         self.port = saved;
@@ -559,6 +588,35 @@ impl Session {
         }
     }
 
+    /// The program must close the connection within `secs`; it may send a last line
+    /// first (a goodbye). Returns what it sent.
+    pub fn expect_closed_after(
+        &mut self,
+        conn: &mut TcpStream,
+        secs: f64,
+        why: &str,
+    ) -> Result<Vec<u8>, Failure> {
+        let (got, ended) = self.read_until(conn, secs, &|_| false, &|_| false);
+        match ended {
+            Some(Ended::Closed) | Some(Ended::Broken(_)) => {
+                self.did("saw the connection closed (recv() returned 0 bytes)");
+                Ok(got)
+            }
+            _ => {
+                let sent = if got.is_empty() {
+                    "nothing".to_string()
+                } else {
+                    diff::quoted(&got)
+                };
+                Err(Failure::new(format!(
+                    "timed out: the connection was still open after {} (your program sent \
+                     {sent}); {why}",
+                    self.secs_text(secs)
+                )))
+            }
+        }
+    }
+
     /// Nothing may arrive for `secs` (the connection stays open and quiet).
     pub fn expect_nothing(&mut self, conn: &mut TcpStream, secs: f64, why: &str) -> Outcome {
         let (got, ended) = self.read_until(conn, secs, &|got| !got.is_empty(), &|_| false);
@@ -586,6 +644,142 @@ impl Session {
         let socket = socket2::Socket::from(conn);
         let _ = socket.set_linger(Some(Duration::ZERO));
         drop(socket);
+    }
+
+    // -- datagrams (lab 5) --------------------------------------------------------------
+
+    /// A UDP socket of the checker's own on a port the OS picks: one peer of the
+    /// student's server.
+    pub fn udp_peer(&mut self, name: &str) -> Result<UdpSocket, Failure> {
+        let socket = UdpSocket::bind((HOST, 0)).map_err(|err| {
+            Failure::new(format!("the checker could not open a UDP socket: {err}"))
+        })?;
+        let addr = socket
+            .local_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_default();
+        self.did(format!("opened a UDP socket as {name} ({addr})"));
+        Ok(socket)
+    }
+
+    /// Client role over UDP: the checker's socket, the one the client sends to.
+    pub fn udp_server(&self) -> Result<UdpSocket, Failure> {
+        self.udp_server
+            .as_ref()
+            .and_then(|s| s.try_clone().ok())
+            .ok_or_else(|| Failure::new("the checker has no UDP socket (a bug)"))
+    }
+
+    /// sendto() one datagram to `to`.
+    pub fn send_datagram(&mut self, socket: &UdpSocket, to: SocketAddr, bytes: &[u8]) -> Outcome {
+        let from = socket.local_addr().map(|a| a.port()).unwrap_or(0);
+        self.did(format!(
+            "sent a datagram of {} from port {from} to {to}: {}",
+            count(bytes.len(), "byte"),
+            diff::quoted(&bytes[..bytes.len().min(60)])
+        ));
+        socket.send_to(bytes, to).map(|_| ()).map_err(|err| {
+            Failure::new(format!(
+                "sendto({to}) failed: {}",
+                crate::hint::describe(&err)
+            ))
+        })
+    }
+
+    /// The program's address: 127.0.0.1 and the port it was given.
+    pub fn program_addr(&self) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], self.port))
+    }
+
+    /// recvfrom() one datagram within `secs`; the program ending also ends the wait.
+    pub fn recv_datagram(
+        &mut self,
+        socket: &UdpSocket,
+        secs: f64,
+        waiting_for: &str,
+    ) -> Result<(Vec<u8>, SocketAddr), Failure> {
+        let deadline = Instant::now() + self.secs(secs);
+        let mut buf = vec![0u8; 65_536];
+        loop {
+            let now = Instant::now();
+            if now >= deadline {
+                if let Some(failure) = self.gone(waiting_for) {
+                    return Err(failure);
+                }
+                return Err(Failure::new(format!(
+                    "timed out: the checker waited {} for {waiting_for}; no datagram arrived \
+                     (this stage's timeout; a slow machine can use --slow 3)",
+                    self.secs_text(secs)
+                )));
+            }
+            let wait = (deadline - now).min(Duration::from_millis(50));
+            let _ = socket.set_read_timeout(Some(wait.max(Duration::from_millis(1))));
+            match socket.recv_from(&mut buf) {
+                Ok((n, from)) => return Ok((buf[..n].to_vec(), from)),
+                // Windows reports an ICMP "port unreachable" here; it is not a datagram.
+                Err(_) => {
+                    if let Some(failure) = self.gone(waiting_for) {
+                        return Err(failure);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Server role over UDP: UDP has no accept() to wait for, so the checker sends
+    /// `probe` again every quarter second until the server answers (10 s). Returns the
+    /// first answer; the answers to the repeated probes are read and dropped.
+    pub fn udp_ready(
+        &mut self,
+        socket: &UdpSocket,
+        probe: &[u8],
+    ) -> Result<(Vec<u8>, SocketAddr), Failure> {
+        let to = self.program_addr();
+        let total = if self.ready { 3.0 } else { READY_SECS };
+        let deadline = Instant::now() + self.secs(total);
+        let mut sent = 0;
+        loop {
+            if sent == 0 {
+                self.send_datagram(socket, to, probe)?;
+            } else {
+                let _ = socket.send_to(probe, to);
+            }
+            sent += 1;
+            let _ = socket.set_read_timeout(Some(Duration::from_millis(250)));
+            let mut buf = vec![0u8; 65_536];
+            if let Ok((n, from)) = socket.recv_from(&mut buf) {
+                if sent > 1 {
+                    self.did(format!(
+                        "sent the same datagram {sent} times in all, until one was answered"
+                    ));
+                }
+                self.ready = true;
+                let _ = socket.set_read_timeout(Some(Duration::from_millis(300)));
+                for _ in 1..sent {
+                    let mut extra = [0u8; 2048];
+                    if socket.recv_from(&mut extra).is_err() {
+                        break;
+                    }
+                }
+                return Ok((buf[..n].to_vec(), from));
+            }
+            if let Some(failure) = self.gone("an answer to its first datagram") {
+                return Err(failure);
+            }
+            if Instant::now() >= deadline {
+                return Err(Failure::new(format!(
+                    "your server answered none of {sent} datagrams sent to {to} within {} — \
+                     does it bind the UDP port it was given ({{port}} or LAB_PORT), and \
+                     sendto() the address recvfrom() returned?",
+                    self.secs_text(total)
+                )));
+            }
+        }
+    }
+
+    /// True once the server answered (UDP) or accepted (TCP).
+    pub fn is_ready(&self) -> bool {
+        self.ready
     }
 
     // -- the program's output and exit -------------------------------------------------
@@ -725,6 +919,11 @@ impl Session {
 /// True if `needle` occurs in `haystack`.
 pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     needle.is_empty() || haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// A UDP port nobody uses right now.
+fn free_udp_port() -> std::io::Result<u16> {
+    Ok(UdpSocket::bind((HOST, 0))?.local_addr()?.port())
 }
 
 /// A port nobody uses right now: bind port 0, read the port, let it go.

@@ -54,6 +54,14 @@ fn starter(lab: u8, role: Role, language: Language) -> Option<&'static str> {
         (3, Client, Python) => include_str!("../../labs/03-half-duplex/starters/lab3_client.py"),
         (3, Server, Rust) => include_str!("../../labs/03-half-duplex/starters/lab3_server.rs"),
         (3, Client, Rust) => include_str!("../../labs/03-half-duplex/starters/lab3_client.rs"),
+        (4, Server, Python) => include_str!("../../labs/04-threads/starters/lab4_server.py"),
+        (4, Client, Python) => include_str!("../../labs/04-threads/starters/lab4_client.py"),
+        (4, Server, Rust) => include_str!("../../labs/04-threads/starters/lab4_server.rs"),
+        (4, Client, Rust) => include_str!("../../labs/04-threads/starters/lab4_client.rs"),
+        (5, Server, Python) => include_str!("../../labs/05-udp/starters/lab5_server.py"),
+        (5, Client, Python) => include_str!("../../labs/05-udp/starters/lab5_client.py"),
+        (5, Server, Rust) => include_str!("../../labs/05-udp/starters/lab5_server.rs"),
+        (5, Client, Rust) => include_str!("../../labs/05-udp/starters/lab5_client.rs"),
         _ => return None,
     })
 }
@@ -71,7 +79,7 @@ fn file_name(lab: u8, role: Role, language: Language) -> String {
 pub fn write(lab: &Lab, args: StarterArgs, out: &mut impl Write) -> anyhow::Result<()> {
     let Some(text) = starter(lab.number, args.role, args.language) else {
         anyhow::bail!(
-            "lab {} has no {} starter yet: starters exist for labs 1 to 3",
+            "lab {} has no {} starter yet: starters exist for labs 1 to 5",
             lab.number,
             args.role.name()
         );

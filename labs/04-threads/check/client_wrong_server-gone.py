@@ -1,0 +1,52 @@
+"""Lab 4 client, WRONG on purpose: fails stage `server-gone`.
+
+Its reader thread ends quietly when the server closes, but the main thread
+stays in input(): the client neither says anything nor ends.
+"""
+import os
+import socket
+import sys
+import threading
+
+port = int(sys.argv[1]) if len(sys.argv) > 1 else int(os.environ.get("LAB_PORT", "12000"))
+leaving = threading.Event()
+
+
+def reader(sock):
+    """Prints what the server sends, as soon as it arrives."""
+    while True:
+        try:
+            data = sock.recv(1024)
+        except OSError as err:
+            data, why = b"", f"the connection broke: {err}"
+        else:
+            why = "the server closed the connection"
+        if not data:
+            if leaving.is_set():
+                return
+            return  # mistake: the main thread is still in input(), so nothing ends
+        print(data.decode("utf-8", "replace"), end="", flush=True)
+
+
+try:
+    sock = socket.create_connection(("127.0.0.1", port))
+except OSError as err:
+    print(f"could not connect to 127.0.0.1:{port}: {err}")
+    sys.exit(1)
+receiving = threading.Thread(target=reader, args=(sock,), daemon=True)
+receiving.start()
+
+while True:
+    try:
+        line = input()
+    except EOFError:
+        line = "exit"
+    if line.strip() == "exit":
+        leaving.set()
+        sock.sendall(b"exit\n")
+        break
+    sock.sendall((line + "\n").encode("utf-8"))
+
+sock.shutdown(socket.SHUT_WR)  # we send no more; the goodbye may still arrive
+receiving.join(timeout=3)
+sock.close()

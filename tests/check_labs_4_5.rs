@@ -1,0 +1,548 @@
+//! `lab check` for labs 4 (threads) and 5 (udp): the correct example program of each
+//! role passes every stage; each wrong one (labs/NN-slug/check/ROLE_wrong_STAGE.py)
+//! fails at STAGE, with a hint. Our own roles pass their lab's check. `--class` checks
+//! a folder of students one by one and leaves no process behind.
+//!
+//! The example programs are Python: where python3 is missing these tests say so and
+//! pass without running.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use common::lab_binary;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// True if python3 runs here; otherwise says why the test is skipped.
+fn have_python(test: &str) -> bool {
+    let ok = Command::new("python3")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        eprintln!("SKIPPED {test}: python3 is not installed, so the example programs cannot run");
+    }
+    ok
+}
+
+/// A fresh empty folder for one test (progress file, starters), removed when the
+/// test ends.
+struct TempDir(PathBuf);
+
+impl std::ops::Deref for TempDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn temp_dir(name: &str) -> TempDir {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "socket-lab-check45-{}-{name}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a temporary folder");
+    TempDir(dir)
+}
+
+/// At most this many `lab` runs at once in this file: a loaded two-core machine
+/// starts fifty Python programs at once very slowly, and then every timeout is short.
+const AT_ONCE: usize = 10;
+
+/// A slot among the [`AT_ONCE`], held until dropped.
+struct Slot;
+
+static SLOTS: (Mutex<usize>, Condvar) = (Mutex::new(0), Condvar::new());
+
+impl Slot {
+    fn take() -> Slot {
+        let (count, freed) = &SLOTS;
+        let mut running = count.lock().unwrap_or_else(|e| e.into_inner());
+        while *running >= AT_ONCE {
+            running = freed.wait(running).unwrap_or_else(|e| e.into_inner());
+        }
+        *running += 1;
+        Slot
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let (count, freed) = &SLOTS;
+        *count.lock().unwrap_or_else(|e| e.into_inner()) -= 1;
+        freed.notify_one();
+    }
+}
+
+/// Runs `lab ARGS` to the end (with a generous bound), colours off, progress kept in
+/// `home`.
+fn lab(args: &[&str], home: &Path) -> Output {
+    let _slot = Slot::take();
+    let mut child = Command::new(lab_binary())
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env("SOCKET_LAB_HOME", home)
+        .current_dir(root())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("lab starts");
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        if child.try_wait().expect("try_wait").is_some() {
+            return child.wait_with_output().expect("output");
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let out = child.wait_with_output().expect("output");
+            panic!(
+                "lab {args:?} did not end within 90 s:\n{}",
+                String::from_utf8_lossy(&out.stdout)
+            );
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Checks every example program in labs/NN-slug/check/ for `role`, all at once;
+/// returns what went wrong.
+fn check_examples(folder: &str, lab_number: &str, role: &str) -> Vec<String> {
+    let dir = root().join("labs").join(folder).join("check");
+    let mut programs: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("the check folder")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_string_lossy();
+            name.starts_with(role) && name.ends_with(".py")
+        })
+        .collect();
+    programs.sort();
+    assert!(
+        programs.len() > 2,
+        "{folder}: a correct program and wrong ones"
+    );
+    let home = temp_dir(&format!("{lab_number}-{role}"));
+    let handles: Vec<_> = programs
+        .into_iter()
+        .map(|program| {
+            let home = home.to_path_buf();
+            let lab_number = lab_number.to_string();
+            let role = role.to_string();
+            thread::spawn(move || {
+                let name = program.file_name().unwrap().to_string_lossy().into_owned();
+                let wrong_stage = name
+                    .strip_suffix(".py")
+                    .and_then(|n| n.split_once("_wrong_"))
+                    .map(|(_, stage)| stage.to_string());
+                // Wrong programs that hang are caught by a timeout: keep those short.
+                // A program that never listens on (or connects to) its port is only
+                // caught by the 10 s start-up wait: shorten it for those alone.
+                // Generous factors elsewhere: a loaded two-core machine is slow.
+                let slow = match wrong_stage.as_deref() {
+                    None => "4",
+                    Some("connect") => "0.5",
+                    // The stages before the failing one are quick exchanges; 2 keeps
+                    // the waits of the failing one (lab 5's `timeout`: 6.5 s) short.
+                    Some(_) => "2",
+                };
+                let path = program.to_string_lossy().into_owned();
+                let out = lab(
+                    &[
+                        "check",
+                        &lab_number,
+                        &role,
+                        "--json",
+                        "--slow",
+                        slow,
+                        "--",
+                        "python3",
+                        &path,
+                        "{port}",
+                    ],
+                    &home,
+                );
+                (name, wrong_stage, out)
+            })
+        })
+        .collect();
+    let mut problems = Vec::new();
+    for handle in handles {
+        let (name, wrong_stage, out) = handle.join().expect("the check thread");
+        let json: serde_json::Value = match serde_json::from_slice(&out.stdout) {
+            Ok(json) => json,
+            Err(_) => {
+                problems.push(format!(
+                    "{name}: no JSON:\n{}\n{}",
+                    text(&out.stdout),
+                    text(&out.stderr)
+                ));
+                continue;
+            }
+        };
+        let stages = json["stages"].as_array().expect("stages");
+        let failed: Vec<&str> = stages
+            .iter()
+            .filter(|s| s["passed"] == false)
+            .map(|s| s["id"].as_str().unwrap())
+            .collect();
+        match wrong_stage {
+            None => {
+                // The JSON object names the run.
+                assert_eq!(
+                    json["lab"].as_u64().map(|n| n.to_string()),
+                    Some(lab_number.to_string())
+                );
+                assert_eq!(json["role"], role);
+                assert_eq!(json["command"][0], "python3");
+                assert_eq!(json["command"][2], "{port}");
+                assert_eq!(json["total"].as_u64(), Some(stages.len() as u64));
+                assert!(json["seconds"].as_f64().is_some());
+                assert!(stages
+                    .iter()
+                    .all(|s| s["name"].is_string() && s["id"].is_string()));
+                if out.status.code() != Some(0)
+                    || !failed.is_empty()
+                    || json["passed"] != json["total"]
+                {
+                    problems.push(format!(
+                        "{name} should pass every stage; failed {failed:?}:\n{json:#}"
+                    ));
+                }
+            }
+            Some(stage) => {
+                // In a check that runs once per encoding, the stage may be `gbk/STAGE`.
+                let first_failed = stages.iter().position(|s| s["passed"] == false);
+                let meant = first_failed.filter(|&at| {
+                    let id = stages[at]["id"].as_str().unwrap();
+                    id == stage || id.ends_with(&format!("/{stage}"))
+                });
+                match meant {
+                    Some(at) if out.status.code() == Some(1) => {
+                        let detail = stages[at]["detail"].as_str().unwrap();
+                        if !detail.contains("hint:") {
+                            problems.push(format!("{name}: no hint at `{stage}`:\n{detail}"));
+                        }
+                    }
+                    _ => problems.push(format!(
+                        "{name} should first fail at `{stage}`, failed {failed:?}:\n{json:#}"
+                    )),
+                }
+            }
+        }
+    }
+    problems
+}
+
+/// Both labs and roles at once: the correct program passes every stage, each wrong
+/// one fails at its own.
+#[test]
+fn every_example_program_of_labs_4_and_5_passes_or_fails_where_it_should() {
+    if !have_python("every_example_program_of_labs_4_and_5") {
+        return;
+    }
+    let sets = [("04-threads", "4"), ("05-udp", "5")];
+    let handles: Vec<_> = sets
+        .iter()
+        .flat_map(|&(folder, lab)| {
+            ["server", "client"]
+                .map(|role| thread::spawn(move || check_examples(folder, lab, role)))
+        })
+        .collect();
+    let problems: Vec<String> = handles
+        .into_iter()
+        .flat_map(|h| h.join().expect("a set of checks"))
+        .collect();
+    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+}
+
+/// `lab 4 server`, `lab 4 client`, `lab 5 server` and `lab 5 client` speak the
+/// protocols their checks state.
+#[test]
+fn our_own_lab_4_and_5_roles_pass_their_labs_check() {
+    let home = temp_dir("own");
+    let runs: [(&str, &str); 4] = [
+        ("4", "server"),
+        ("4", "client"),
+        ("5", "server"),
+        ("5", "client"),
+    ];
+    let handles: Vec<_> = runs
+        .iter()
+        .map(|&(lab_number, role)| {
+            let home = home.to_path_buf();
+            thread::spawn(move || {
+                let args = [
+                    "check",
+                    lab_number,
+                    role,
+                    "--slow",
+                    "4",
+                    "--",
+                    lab_binary(),
+                    lab_number,
+                    role,
+                    "--port",
+                    "{port}",
+                ];
+                (lab_number, role, lab(&args, &home))
+            })
+        })
+        .collect();
+    for handle in handles {
+        let (lab_number, role, out) = handle.join().expect("a check");
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "lab {lab_number} {role}:\n{}",
+            text(&out.stdout)
+        );
+        assert!(
+            text(&out.stdout).contains("DONE all"),
+            "{}",
+            text(&out.stdout)
+        );
+    }
+}
+
+#[test]
+fn the_rust_starters_of_labs_4_and_5_compile_with_rustc_alone() {
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".to_string());
+    if Command::new(&rustc).arg("--version").output().is_err() {
+        eprintln!("SKIPPED: rustc is not on PATH");
+        return;
+    }
+    let dir = temp_dir("rust-starters");
+    let starters: Vec<PathBuf> = ["04-threads", "05-udp"]
+        .iter()
+        .flat_map(|folder| {
+            std::fs::read_dir(root().join("labs").join(folder).join("starters"))
+                .expect("starters folder")
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.extension().is_some_and(|e| e == "rs"))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert!(!starters.is_empty());
+    let handles: Vec<_> = starters
+        .into_iter()
+        .map(|source| {
+            let rustc = rustc.clone();
+            let exe = dir.join(source.file_stem().unwrap());
+            thread::spawn(move || {
+                let out = Command::new(&rustc)
+                    .args(["--edition", "2021", "-o"])
+                    .arg(&exe)
+                    .arg(&source)
+                    .output()
+                    .expect("rustc runs");
+                assert!(
+                    out.status.success(),
+                    "{}: {}",
+                    source.display(),
+                    text(&out.stderr)
+                );
+                assert!(
+                    !text(&out.stderr).contains("warning"),
+                    "{}: {}",
+                    source.display(),
+                    text(&out.stderr)
+                );
+                let run = Command::new(&exe)
+                    .arg("1")
+                    .output()
+                    .expect("the starter runs");
+                assert!(
+                    text(&run.stdout).contains("TODO 1 ("),
+                    "{}",
+                    source.display()
+                );
+            })
+        })
+        .collect();
+    for handle in handles {
+        handle.join().expect("a starter compiles");
+    }
+}
+
+/// `--class`: three students (one passes, one fails at `exit`, one hangs, floods its
+/// output and leaves a child behind in a session of its own) give a table, JSON and
+/// CSV; no progress is recorded and no process is left.
+#[test]
+fn a_class_is_checked_student_by_student_and_leaves_no_process() {
+    if !have_python("a_class_is_checked") {
+        return;
+    }
+    let class = temp_dir("class");
+    let examples = root().join("labs/01-echo/check");
+    for (student, program) in [("alice", "server.py"), ("bob", "server_wrong_exit.py")] {
+        std::fs::create_dir_all(class.join(student)).unwrap();
+        std::fs::copy(
+            examples.join(program),
+            class.join(student).join("server.py"),
+        )
+        .unwrap();
+    }
+    std::fs::create_dir_all(class.join("carol")).unwrap();
+    std::fs::write(
+        class.join("carol").join("server.py"),
+        "import os, socket, sys, time\n\
+         s = socket.socket()\n\
+         s.bind(('127.0.0.1', int(sys.argv[1])))\n\
+         s.listen(5)\n\
+         print('listening')\n\
+         if hasattr(os, 'fork') and os.fork() == 0:\n    os.setsid()\n    while True:\n        time.sleep(1)\n\
+         while True:\n    print('spinning ' * 20)\n",
+    )
+    .unwrap();
+    // A file beside the folders is not a student.
+    std::fs::write(class.join("notes.txt"), "not a student").unwrap();
+    let home = temp_dir("class-home");
+    let class_arg = class.to_string_lossy().into_owned();
+    let handles: Vec<_> = [None, Some("--json"), Some("--csv")]
+        .into_iter()
+        .map(|format| {
+            let class_arg = class_arg.clone();
+            let home = home.to_path_buf();
+            thread::spawn(move || {
+                // Generous timeouts: alice must pass on a loaded machine; carol's
+                // hang then costs 9 s (three runs at once).
+                let mut args = vec!["check", "1", "server", "--slow", "3", "--class", &class_arg];
+                args.extend(format);
+                args.extend(["--", "python3", "{dir}/server.py", "{port}"]);
+                (format, lab(&args, &home))
+            })
+        })
+        .collect();
+    for handle in handles {
+        let (format, out) = handle.join().expect("a class check");
+        let stdout = text(&out.stdout);
+        assert_eq!(out.status.code(), Some(1), "{format:?}:\n{stdout}");
+        match format {
+            None => {
+                let row = |name: &str| {
+                    stdout
+                        .lines()
+                        .find(|l| l.starts_with(name))
+                        .unwrap_or_else(|| panic!("no row for {name}:\n{stdout}"))
+                        .to_string()
+                };
+                assert!(row("alice").contains("7/7"), "{stdout}");
+                assert!(row("bob").contains("3/7"), "{stdout}");
+                assert!(row("bob").contains(" exit: "), "{stdout}");
+                assert!(row("carol").contains("hello: timed out"), "{stdout}");
+                assert!(row("carol")
+                    .trim_end()
+                    .ends_with(|c: char| c.is_ascii_digit()));
+                assert!(!stdout.contains("notes"), "{stdout}");
+                for name in ["student", "alice", "bob", "carol"] {
+                    assert_eq!(row(name).chars().count(), 80, "{stdout}");
+                }
+                assert!(stdout.contains("1 of 3 students passed"), "{stdout}");
+            }
+            Some("--json") => {
+                let json: serde_json::Value =
+                    serde_json::from_str(&stdout).expect("one JSON object");
+                let students = json["students"].as_array().expect("students");
+                let names: Vec<&str> = students
+                    .iter()
+                    .map(|s| s["student"].as_str().unwrap())
+                    .collect();
+                assert_eq!(names, ["alice", "bob", "carol"]);
+                assert_eq!(students[0]["passed"], 7);
+                assert_eq!(students[0]["first_failed"], serde_json::Value::Null);
+                assert_eq!(students[1]["first_failed"], "exit");
+                assert_eq!(students[1]["total"], 7);
+                assert!(students[1]["reason"].as_str().unwrap().contains("exit"));
+                assert_eq!(students[2]["first_failed"], "hello");
+                assert!(students[2]["seconds"].as_f64().unwrap() < 60.0);
+            }
+            _ => {
+                let lines: Vec<&str> = stdout.lines().collect();
+                assert_eq!(lines[0], "student,passed,total,first_failed,reason,seconds");
+                assert!(lines[1].starts_with("alice,7,7,,,"), "{stdout}");
+                assert!(lines[2].starts_with("bob,3,7,exit,\""), "{stdout}");
+                assert!(lines[3].starts_with("carol,1,7,hello,"), "{stdout}");
+                assert_eq!(lines.len(), 4, "{stdout}");
+            }
+        }
+    }
+    // The class's own progress is never recorded.
+    assert!(
+        std::fs::read_dir(&*home).unwrap().next().is_none(),
+        "--class wrote into the progress folder"
+    );
+    #[cfg(target_os = "linux")]
+    {
+        // No process runs a program from the class folder any more (carol's child
+        // left her process group with setsid(); the checker reaped it as subreaper).
+        let left: Vec<String> = std::fs::read_dir("/proc")
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+            .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+            .filter(|c| c.contains(&class_arg))
+            .collect();
+        assert!(left.is_empty(), "left running: {left:?}");
+    }
+}
+
+#[test]
+fn a_class_folder_that_is_missing_or_empty_is_a_usage_error() {
+    let home = temp_dir("class-usage");
+    let empty = temp_dir("class-empty");
+    for dir in [
+        empty.to_string_lossy().into_owned(),
+        "/no/such/class".to_string(),
+    ] {
+        let out = lab(
+            &[
+                "check",
+                "1",
+                "server",
+                "--class",
+                &dir,
+                "--",
+                "python3",
+                "{dir}/x.py",
+            ],
+            &home,
+        );
+        assert_eq!(out.status.code(), Some(2), "{dir}");
+        assert!(
+            text(&out.stderr).contains("error:"),
+            "{}",
+            text(&out.stderr)
+        );
+        assert!(
+            !text(&out.stderr).contains("os error"),
+            "{}",
+            text(&out.stderr)
+        );
+    }
+    let out = lab(&["check", "1", "server", "--csv", "--", "x"], &home);
+    assert_eq!(out.status.code(), Some(2));
+}
