@@ -298,10 +298,17 @@ pub(super) fn server(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
     let local = listener
         .local_addr()
         .context("the listening socket has no address")?;
-    net::announce_listening(local, lab.protocol);
     poll.registry()
         .register(&mut listener, LISTENER, Interest::READABLE)
         .context("could not register the listening socket with poll()")?;
+    // Everything that needs a file descriptor is taken before we say we listen: once
+    // clients arrive, the descriptors may run out (`ulimit -n`), and then the server
+    // must still be whole, saying why accept() fails rather than failing itself.
+    let registry = poll
+        .registry()
+        .try_clone()
+        .context("could not clone the poll registry")?;
+    net::announce_listening(local, lab.protocol);
     if let Some(files) = files {
         say!(
             "one thread serves every client; open-file limit {} (each client is one)",
@@ -322,10 +329,7 @@ pub(super) fn server(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
 
     let mut server = Server {
         out: Outlet {
-            registry: poll
-                .registry()
-                .try_clone()
-                .context("could not clone the poll registry")?,
+            registry,
             queue: args.queue as usize,
             trace: args.trace,
         },
