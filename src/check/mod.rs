@@ -25,6 +25,8 @@ mod diff;
 mod lab1;
 mod lab2;
 mod lab3;
+mod lab6;
+mod lab7;
 mod program;
 pub mod progress;
 mod session;
@@ -160,6 +162,8 @@ pub fn plan_for(number: u8, role: Role) -> Option<Plan> {
         1 => Some(lab1::plan(role)),
         2 => Some(lab2::plan(role)),
         3 => Some(lab3::plan(role)),
+        6 => Some(lab6::plan(role)),
+        7 => Some(lab7::plan(role)),
         _ => None,
     }
 }
