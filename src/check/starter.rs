@@ -54,6 +54,14 @@ fn starter(lab: u8, role: Role, language: Language) -> Option<&'static str> {
         (3, Client, Python) => include_str!("../../labs/03-half-duplex/starters/lab3_client.py"),
         (3, Server, Rust) => include_str!("../../labs/03-half-duplex/starters/lab3_server.rs"),
         (3, Client, Rust) => include_str!("../../labs/03-half-duplex/starters/lab3_client.rs"),
+        (6, Server, Python) => include_str!("../../labs/06-chat-room/starters/lab6_server.py"),
+        (6, Client, Python) => include_str!("../../labs/06-chat-room/starters/lab6_client.py"),
+        (6, Server, Rust) => include_str!("../../labs/06-chat-room/starters/lab6_server.rs"),
+        (6, Client, Rust) => include_str!("../../labs/06-chat-room/starters/lab6_client.rs"),
+        (7, Server, Python) => include_str!("../../labs/07-framing/starters/lab7_server.py"),
+        (7, Client, Python) => include_str!("../../labs/07-framing/starters/lab7_client.py"),
+        (7, Server, Rust) => include_str!("../../labs/07-framing/starters/lab7_server.rs"),
+        (7, Client, Rust) => include_str!("../../labs/07-framing/starters/lab7_client.rs"),
         _ => return None,
     })
 }
@@ -96,6 +104,7 @@ pub fn write(lab: &Lab, args: StarterArgs, out: &mut impl Write) -> anyhow::Resu
     let extra = match (lab.number, args.role) {
         (2, _) => " {encoding}",
         (3, Role::Client) => " amy",
+        (7, _) => " {framing}",
         _ => "",
     };
     let (build, run) = match args.language {
