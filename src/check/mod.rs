@@ -238,7 +238,7 @@ pub fn run(args: CheckArgs) -> ! {
     };
     let Some(plan) = plan_for(lab.number, args.role) else {
         usage(&format!(
-            "lab {} ({}) has no check yet: `lab check` covers labs 1 to 3",
+            "lab {} ({}) has no check yet: `lab check` covers labs 1 to 3, 6 and 7",
             lab.number, lab.slug
         ));
     };

@@ -79,7 +79,7 @@ fn file_name(lab: u8, role: Role, language: Language) -> String {
 pub fn write(lab: &Lab, args: StarterArgs, out: &mut impl Write) -> anyhow::Result<()> {
     let Some(text) = starter(lab.number, args.role, args.language) else {
         anyhow::bail!(
-            "lab {} has no {} starter yet: starters exist for labs 1 to 3",
+            "lab {} has no {} starter yet: starters exist for labs 1 to 3, 6 and 7",
             lab.number,
             args.role.name()
         );
