@@ -39,12 +39,22 @@ struct Member {
 
 type Room = Arc<Mutex<BTreeMap<String, Member>>>;
 
-/// Queues `line` for one member; a member whose queue is full is not reading.
+/// Queues `line` for one member. Never write to the socket here: it could block.
 fn deliver(room: &Room, nick: &str, member: &Member, line: String) {
-    // TODO 6 (queue): member.outbox.try_send(line); on Err(TrySendError::Full(_))
-    //        remove `nick` from the room and member.conn.shutdown(Shutdown::Both).
-    //        Never write to the socket here: it could block.
-    todo::<()>(6, "queue")
+    let mut line = line;
+    // A full queue may be a slow moment only: try again for up to a second.
+    for _ in 0..100 {
+        match member.outbox.try_send(line) {
+            Err(TrySendError::Full(back)) => {
+                line = back;
+                thread::sleep(std::time::Duration::from_millis(10));
+            }
+            _ => return, // queued (or its writer has ended)
+        }
+    }
+    // TODO 6 (drop): still full after a second: the member is not reading. Remove
+    //        `nick` from the room and member.conn.shutdown(Shutdown::Both).
+    todo::<()>(6, "drop")
 }
 
 /// Queues `line` for every member but `except`.
