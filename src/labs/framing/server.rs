@@ -33,6 +33,9 @@ pub fn run(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
         args.bufsize,
         args.max
     );
+    if args.echo {
+        say!("--echo: every message recovered goes back to the client, framed the same way");
+    }
 
     // One client at a time, for ever (Ctrl-C stops the server).
     let mut accept_failures = net::AcceptFailures::default();
