@@ -28,6 +28,8 @@ mod lab2;
 mod lab3;
 mod lab4;
 mod lab5;
+mod lab6;
+mod lab7;
 mod program;
 pub mod progress;
 mod session;
@@ -176,6 +178,8 @@ pub fn plan_for(number: u8, role: Role) -> Option<Plan> {
         3 => Some(lab3::plan(role)),
         4 => Some(lab4::plan(role)),
         5 => Some(lab5::plan(role)),
+        6 => Some(lab6::plan(role)),
+        7 => Some(lab7::plan(role)),
         _ => None,
     }
 }
@@ -252,7 +256,7 @@ pub fn run(args: CheckArgs) -> ! {
     };
     let Some(plan) = plan_for(lab.number, args.role) else {
         usage(&format!(
-            "lab {} ({}) has no check yet: `lab check` covers labs 1 to 5",
+            "lab {} ({}) has no check yet: `lab check` covers labs 1 to 7",
             lab.number, lab.slug
         ));
     };

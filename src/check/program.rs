@@ -232,6 +232,16 @@ impl Program {
         stdin.flush()
     }
 
+    /// Types `text` into the program's stdin, without Enter: a line being typed.
+    pub fn type_text(&mut self, text: &str) -> io::Result<()> {
+        let stdin = self
+            .stdin
+            .as_mut()
+            .ok_or_else(|| io::Error::new(io::ErrorKind::BrokenPipe, "stdin closed"))?;
+        stdin.write_all(text.as_bytes())?;
+        stdin.flush()
+    }
+
     /// Closes the program's stdin: what Ctrl-D does at a terminal.
     pub fn close_stdin(&mut self) {
         self.stdin = None;

@@ -358,6 +358,25 @@ impl Session {
         Ok(())
     }
 
+    /// Types `text` into the program's stdin without Enter: half a line, say.
+    pub fn type_text(&mut self, text: &str) -> Outcome {
+        self.did(format!(
+            "typed {} (no Enter yet)",
+            diff::quoted(text.as_bytes())
+        ));
+        let typed = match self.program() {
+            Some(program) => program.type_text(text),
+            None => return Err(Failure::new("your program is not running")),
+        };
+        if typed.is_err() {
+            if let Some(failure) = self.gone("it to read its input") {
+                return Err(failure);
+            }
+            return Err(Failure::new("your program's stdin is closed"));
+        }
+        Ok(())
+    }
+
     /// Ctrl-D: closes the program's stdin.
     pub fn close_stdin(&mut self) {
         self.did("closed your program's stdin (Ctrl-D)");
@@ -490,6 +509,21 @@ impl Session {
             return Ok(got);
         }
         Err(self.ended_reading(ended, secs, waiting_for, &got))
+    }
+
+    /// Receives whatever arrives first (at least one byte), without waiting for more:
+    /// for a stage that reads a stream of lines itself.
+    pub fn recv_some(
+        &mut self,
+        conn: &mut TcpStream,
+        secs: f64,
+        waiting_for: &str,
+    ) -> Result<Vec<u8>, Failure> {
+        let (got, ended) = self.read_until(conn, secs, &|got| !got.is_empty(), &|_| false);
+        match ended {
+            None => Ok(got),
+            Some(_) => Err(self.ended_reading(ended, secs, waiting_for, &got)),
+        }
     }
 
     fn ended_reading(

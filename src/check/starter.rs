@@ -62,6 +62,14 @@ fn starter(lab: u8, role: Role, language: Language) -> Option<&'static str> {
         (5, Client, Python) => include_str!("../../labs/05-udp/starters/lab5_client.py"),
         (5, Server, Rust) => include_str!("../../labs/05-udp/starters/lab5_server.rs"),
         (5, Client, Rust) => include_str!("../../labs/05-udp/starters/lab5_client.rs"),
+        (6, Server, Python) => include_str!("../../labs/06-chat-room/starters/lab6_server.py"),
+        (6, Client, Python) => include_str!("../../labs/06-chat-room/starters/lab6_client.py"),
+        (6, Server, Rust) => include_str!("../../labs/06-chat-room/starters/lab6_server.rs"),
+        (6, Client, Rust) => include_str!("../../labs/06-chat-room/starters/lab6_client.rs"),
+        (7, Server, Python) => include_str!("../../labs/07-framing/starters/lab7_server.py"),
+        (7, Client, Python) => include_str!("../../labs/07-framing/starters/lab7_client.py"),
+        (7, Server, Rust) => include_str!("../../labs/07-framing/starters/lab7_server.rs"),
+        (7, Client, Rust) => include_str!("../../labs/07-framing/starters/lab7_client.rs"),
         _ => return None,
     })
 }
@@ -79,7 +87,7 @@ fn file_name(lab: u8, role: Role, language: Language) -> String {
 pub fn write(lab: &Lab, args: StarterArgs, out: &mut impl Write) -> anyhow::Result<()> {
     let Some(text) = starter(lab.number, args.role, args.language) else {
         anyhow::bail!(
-            "lab {} has no {} starter yet: starters exist for labs 1 to 5",
+            "lab {} has no {} starter yet: starters exist for labs 1 to 7",
             lab.number,
             args.role.name()
         );
@@ -104,6 +112,7 @@ pub fn write(lab: &Lab, args: StarterArgs, out: &mut impl Write) -> anyhow::Resu
     let extra = match (lab.number, args.role) {
         (2, _) => " {encoding}",
         (3, Role::Client) => " amy",
+        (7, _) => " {framing}",
         _ => "",
     };
     let (build, run) = match args.language {

@@ -47,7 +47,7 @@
 //!   messages back; the count header; the client's messages. Its unit tests feed them
 //!   bytes, cut at every position.
 //! - `server.rs`: one client at a time; prints every recv() and every message it
-//!   recovers, and answers with the summary.
+//!   recovers, and answers with the summary (with `--echo`: sends each message back).
 //! - `client.rs`: the burst, each message its own send(); then shutdown(SHUT_WR) and
 //!   the server's answer.
 
@@ -95,6 +95,11 @@ pub struct ServerArgs {
     /// recv() takes it together: try 500 with --framing none
     #[arg(long, value_name = "MS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=10_000))]
     delay: u64,
+
+    /// Send every message recovered back to the client, framed the same way, and no
+    /// summary at the end: the task `lab check 7 server` checks (use with line or length)
+    #[arg(long)]
+    echo: bool,
 }
 
 #[derive(Args, Debug)]

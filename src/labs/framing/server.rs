@@ -7,7 +7,7 @@ use std::net::{Shutdown, TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
 use super::readers::{
-    read_count_header, CountHeader, FrameError, Framing, MessageReader, COUNT_HEADER_LEN,
+    frame, read_count_header, CountHeader, FrameError, Framing, MessageReader, COUNT_HEADER_LEN,
 };
 use super::ServerArgs;
 use crate::hint;
@@ -33,6 +33,9 @@ pub fn run(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
         args.bufsize,
         args.max
     );
+    if args.echo {
+        say!("--echo: every message recovered goes back to the client, framed the same way");
+    }
 
     // One client at a time, for ever (Ctrl-C stops the server).
     let mut accept_failures = net::AcceptFailures::default();
@@ -75,13 +78,16 @@ pub fn run(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
         }
 
         // Tell the client what we saw (and what went wrong), then close. If it has
-        // already gone, there is nobody to tell: that is fine.
+        // already gone, there is nobody to tell: that is fine. An echo server's
+        // client gets its messages back and nothing else, unless it broke the rules.
         let mut reply = String::new();
         if let End::Broken(err) = &end {
             reply.push_str(&format!("error: {err}\n"));
         }
-        reply.push_str(&summary);
-        reply.push('\n');
+        if !args.echo {
+            reply.push_str(&summary);
+            reply.push('\n');
+        }
         let _ = conn.write_all(reply.as_bytes());
         if matches!(end, End::Broken(_)) {
             discard_the_rest(&mut conn);
@@ -160,6 +166,16 @@ fn receive_messages(conn: &mut TcpStream, args: &ServerArgs) -> (Tally, End) {
     let mut buf = vec![0u8; args.bufsize as usize];
     // The first bytes, kept until we know whether they start with a count header.
     let mut start: Option<Vec<u8>> = Some(Vec::new());
+    // --echo: where each message goes back, framed as it came. A clone of the
+    // socket (Python: the same conn) so that reading and writing can both borrow it.
+    let mut echo = if args.echo {
+        match conn.try_clone() {
+            Ok(back) => Some((back, args.framing)),
+            Err(err) => return (tally, End::Failed(err)),
+        }
+    } else {
+        None
+    };
 
     loop {
         // recv(): returns whatever bytes have arrived, at most `bufsize`; where they
@@ -170,7 +186,7 @@ fn receive_messages(conn: &mut TcpStream, args: &ServerArgs) -> (Tally, End) {
                 say!("recv() -> 0 bytes: the client closed its side");
                 if let Some(undecided) = start.take() {
                     reader.push(&undecided); // too short to be a header: message bytes
-                    if let Err(err) = take_messages(&mut *reader, &mut tally) {
+                    if let Err(err) = take_messages(&mut *reader, &mut tally, &mut echo) {
                         return (tally, End::Broken(err));
                     }
                 }
@@ -216,7 +232,7 @@ fn receive_messages(conn: &mut TcpStream, args: &ServerArgs) -> (Tally, End) {
         };
 
         reader.push(&body);
-        if let Err(err) = take_messages(&mut *reader, &mut tally) {
+        if let Err(err) = take_messages(&mut *reader, &mut tally, &mut echo) {
             return (tally, End::Broken(err));
         }
         if reader.waiting() > 0 {
@@ -250,8 +266,13 @@ fn discard_the_rest(conn: &mut TcpStream) {
     }
 }
 
-/// Takes every complete message out of the reader and prints it.
-fn take_messages(reader: &mut dyn MessageReader, tally: &mut Tally) -> Result<(), FrameError> {
+/// Takes every complete message out of the reader and prints it; with `--echo`, sends
+/// it back framed (Python: conn.sendall(frame(message))).
+fn take_messages(
+    reader: &mut dyn MessageReader,
+    tally: &mut Tally,
+    echo: &mut Option<(TcpStream, Framing)>,
+) -> Result<(), FrameError> {
     while let Some(message) = reader.next_message()? {
         tally.messages += 1;
         say!(
@@ -260,6 +281,14 @@ fn take_messages(reader: &mut dyn MessageReader, tally: &mut Tally) -> Result<()
             message.len(),
             preview(&message, 40)
         );
+        if let Some((back, framing)) = echo {
+            // A client that stopped reading must not hold the server for ever.
+            let _ = back.set_write_timeout(Some(Duration::from_secs(10)));
+            if let Err(err) = back.write_all(&frame(*framing, &message)) {
+                say!("  sending it back failed: {}", hint::describe(&err));
+                *echo = None;
+            }
+        }
     }
     Ok(())
 }
