@@ -1,12 +1,6 @@
-//! `lab check` for labs 6 and 7: the correct example program of each role passes
-//! every stage; each wrong one (labs/NN-slug/check/ROLE_wrong_STAGE.py) fails at
-//! STAGE, with a hint. Our own `lab 6 server`, `lab 6 client` and
-//! `lab 7 server --echo` pass their lab's check.
-//!
-//! The example programs are Python: where python3 is missing these tests say so and
-//! pass without running.
-
-mod common;
+//! The helpers every `lab check` test shares: python3 or a skip, temporary folders,
+//! a bound on how many `lab` runs go at once, and running every example program of a
+//! lab's check folder (labs/NN-slug/check/).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -15,14 +9,14 @@ use std::sync::{Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::lab_binary;
+use crate::common::lab_binary;
 
-fn root() -> &'static Path {
+pub(crate) fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// True if python3 runs here; otherwise says why the test is skipped.
-fn have_python(test: &str) -> bool {
+pub(crate) fn have_python(test: &str) -> bool {
     let ok = Command::new("python3")
         .arg("--version")
         .stdout(Stdio::null())
@@ -37,7 +31,7 @@ fn have_python(test: &str) -> bool {
 
 /// A fresh empty folder for one test (progress file, starters), removed when the
 /// test ends.
-struct TempDir(PathBuf);
+pub(crate) struct TempDir(PathBuf);
 
 impl std::ops::Deref for TempDir {
     type Target = Path;
@@ -52,7 +46,7 @@ impl Drop for TempDir {
     }
 }
 
-fn temp_dir(name: &str) -> TempDir {
+pub(crate) fn temp_dir(name: &str) -> TempDir {
     static N: AtomicUsize = AtomicUsize::new(0);
     let dir = std::env::temp_dir().join(format!(
         "socket-lab-check-{}-{name}-{}",
@@ -64,14 +58,13 @@ fn temp_dir(name: &str) -> TempDir {
     TempDir(dir)
 }
 
-/// At most this many `lab` runs at once in this file: a loaded two-core machine
-/// starts fifty Python programs at once very slowly, and then every timeout is short.
-/// Most runs here spend their time waiting for a wrong program's timeout, so more
-/// of them share the machine than in tests/check.rs.
-const AT_ONCE: usize = 14;
+/// At most this many `lab` runs at once in this test binary: most of them wait for a
+/// wrong program's timeout, but a loaded two-core machine starts fifty Python programs
+/// at once very slowly, and then every timeout is short.
+pub(crate) const AT_ONCE: usize = 16;
 
 /// A slot among the [`AT_ONCE`], held until dropped.
-struct Slot;
+pub(crate) struct Slot;
 
 static SLOTS: (Mutex<usize>, Condvar) = (Mutex::new(0), Condvar::new());
 
@@ -97,7 +90,7 @@ impl Drop for Slot {
 
 /// Runs `lab ARGS` to the end (with a generous bound), colours off, progress kept in
 /// `home`.
-fn lab(args: &[&str], home: &Path) -> Output {
+pub(crate) fn lab(args: &[&str], home: &Path) -> Output {
     let _slot = Slot::take();
     let mut child = Command::new(lab_binary())
         .args(args)
@@ -126,13 +119,18 @@ fn lab(args: &[&str], home: &Path) -> Output {
     }
 }
 
-fn text(bytes: &[u8]) -> String {
+pub(crate) fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// Checks every example program in labs/NN-slug/check/ for `role`, all at once;
 /// returns what went wrong.
-fn check_examples(folder: &str, lab_number: &str, role: &str) -> Vec<String> {
+pub(crate) fn check_examples(
+    folder: &str,
+    lab_number: &str,
+    role: &str,
+    slow_for: fn(Option<&str>) -> &'static str,
+) -> Vec<String> {
     let dir = root().join("labs").join(folder).join("check");
     let mut programs: Vec<PathBuf> = std::fs::read_dir(&dir)
         .expect("the check folder")
@@ -164,11 +162,7 @@ fn check_examples(folder: &str, lab_number: &str, role: &str) -> Vec<String> {
                 // A program that never listens on (or connects to) its port is only
                 // caught by the 10 s start-up wait: shorten it for those alone.
                 // Generous factors elsewhere: a loaded two-core machine is slow.
-                let slow = match wrong_stage.as_deref() {
-                    None => "4",
-                    Some("accept" | "connect") => "0.5",
-                    Some(_) => "3",
-                };
+                let slow = slow_for(wrong_stage.as_deref());
                 let path = program.to_string_lossy().into_owned();
                 let out = lab(
                     &[
@@ -255,170 +249,4 @@ fn check_examples(folder: &str, lab_number: &str, role: &str) -> Vec<String> {
         }
     }
     problems
-}
-
-/// Labs 6 and 7, both roles, at once (bounded by [`AT_ONCE`]): the correct program
-/// passes every stage, each wrong one fails at its own.
-#[test]
-fn every_lab_6_and_7_example_program_passes_or_fails_where_it_should() {
-    if !have_python("every_lab_6_and_7_example_program") {
-        return;
-    }
-    let sets = [("06-chat-room", "6"), ("07-framing", "7")];
-    let handles: Vec<_> = sets
-        .iter()
-        .flat_map(|&(folder, lab)| {
-            ["server", "client"]
-                .map(|role| thread::spawn(move || check_examples(folder, lab, role)))
-        })
-        .collect();
-    let problems: Vec<String> = handles
-        .into_iter()
-        .flat_map(|h| h.join().expect("a set of checks"))
-        .collect();
-    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
-}
-
-/// Our own roles speak the tasks' protocols: `lab 6 server`, `lab 6 client` (the
-/// nickname typed as its first line) and `lab 7 server --echo` in both framings.
-#[test]
-fn our_lab_6_roles_and_lab_7_echo_server_pass_their_checks() {
-    let home = temp_dir("own");
-    let runs: [(&str, &str, &[&str]); 3] = [
-        ("6", "server", &["6", "server", "--port", "{port}"]),
-        ("6", "client", &["6", "client", "--port", "{port}"]),
-        (
-            "7",
-            "server",
-            &[
-                "7",
-                "server",
-                "--port",
-                "{port}",
-                "--framing",
-                "{framing}",
-                "--echo",
-            ],
-        ),
-    ];
-    let handles: Vec<_> = runs
-        .iter()
-        .map(|&(lab_number, role, ours)| {
-            let home = home.to_path_buf();
-            thread::spawn(move || {
-                let mut args = vec!["check", lab_number, role, "--slow", "4", "--", lab_binary()];
-                args.extend_from_slice(ours);
-                (lab_number, role, lab(&args, &home))
-            })
-        })
-        .collect();
-    for handle in handles {
-        let (lab_number, role, out) = handle.join().expect("a check");
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "lab {lab_number} {role}:\n{}",
-            text(&out.stdout)
-        );
-        assert!(
-            text(&out.stdout).contains("DONE all"),
-            "{}",
-            text(&out.stdout)
-        );
-    }
-}
-
-/// A failure in a labelled run names the framing, and the report shows the hint.
-#[test]
-fn a_lab_7_failure_names_its_framing_and_its_hint() {
-    if !have_python("a_lab_7_failure_names_its_framing") {
-        return;
-    }
-    let home = temp_dir("framing-report");
-    let program = root().join("labs/07-framing/check/server_wrong_fifty.py");
-    let out = lab(
-        &[
-            "check",
-            "7",
-            "server",
-            "--slow",
-            "3",
-            "--",
-            "python3",
-            &program.to_string_lossy(),
-            "{port}",
-            "{framing}",
-        ],
-        &home,
-    );
-    assert_eq!(out.status.code(), Some(1));
-    let stdout = text(&out.stdout);
-    assert!(stdout.contains("-- line: {framing} = line"), "{stdout}");
-    assert!(stdout.contains("PASS 3/10 line/one-byte"), "{stdout}");
-    assert!(stdout.contains("FAIL 4/10 line/fifty"), "{stdout}");
-    assert!(
-        stdout.contains("hint: one recv() may hold many"),
-        "{stdout}"
-    );
-    assert!(stdout.contains("see lab 7"), "{stdout}");
-}
-
-#[test]
-fn the_lab_6_and_7_rust_starters_compile_with_rustc_alone() {
-    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".to_string());
-    if Command::new(&rustc).arg("--version").output().is_err() {
-        eprintln!("SKIPPED: rustc is not on PATH");
-        return;
-    }
-    let dir = temp_dir("rust-starters-6-7");
-    let starters: Vec<PathBuf> = ["06-chat-room", "07-framing"]
-        .iter()
-        .flat_map(|folder| {
-            std::fs::read_dir(root().join("labs").join(folder).join("starters"))
-                .expect("starters folder")
-                .map(|e| e.unwrap().path())
-                .filter(|p| p.extension().is_some_and(|e| e == "rs"))
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    assert!(!starters.is_empty());
-    let handles: Vec<_> = starters
-        .into_iter()
-        .map(|source| {
-            let rustc = rustc.clone();
-            let exe = dir.join(source.file_stem().unwrap());
-            thread::spawn(move || {
-                let out = Command::new(&rustc)
-                    .args(["--edition", "2021", "-o"])
-                    .arg(&exe)
-                    .arg(&source)
-                    .output()
-                    .expect("rustc runs");
-                assert!(
-                    out.status.success(),
-                    "{}: {}",
-                    source.display(),
-                    text(&out.stderr)
-                );
-                assert!(
-                    !text(&out.stderr).contains("warning"),
-                    "{}: {}",
-                    source.display(),
-                    text(&out.stderr)
-                );
-                let run = Command::new(&exe)
-                    .arg("1")
-                    .output()
-                    .expect("the starter runs");
-                assert!(
-                    text(&run.stdout).contains("TODO 1 ("),
-                    "{}",
-                    source.display()
-                );
-            })
-        })
-        .collect();
-    for handle in handles {
-        handle.join().expect("a starter compiles");
-    }
 }

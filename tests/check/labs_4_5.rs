@@ -6,256 +6,12 @@
 //! The example programs are Python: where python3 is missing these tests say so and
 //! pass without running.
 
-mod common;
-
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Condvar, Mutex};
+use std::path::PathBuf;
+use std::process::Command;
 use std::thread;
-use std::time::{Duration, Instant};
 
-use common::lab_binary;
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// True if python3 runs here; otherwise says why the test is skipped.
-fn have_python(test: &str) -> bool {
-    let ok = Command::new("python3")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        eprintln!("SKIPPED {test}: python3 is not installed, so the example programs cannot run");
-    }
-    ok
-}
-
-/// A fresh empty folder for one test (progress file, starters), removed when the
-/// test ends.
-struct TempDir(PathBuf);
-
-impl std::ops::Deref for TempDir {
-    type Target = Path;
-    fn deref(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn temp_dir(name: &str) -> TempDir {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "socket-lab-check45-{}-{name}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("a temporary folder");
-    TempDir(dir)
-}
-
-/// At most this many `lab` runs at once in this file: a loaded two-core machine
-/// starts fifty Python programs at once very slowly, and then every timeout is short.
-const AT_ONCE: usize = 10;
-
-/// A slot among the [`AT_ONCE`], held until dropped.
-struct Slot;
-
-static SLOTS: (Mutex<usize>, Condvar) = (Mutex::new(0), Condvar::new());
-
-impl Slot {
-    fn take() -> Slot {
-        let (count, freed) = &SLOTS;
-        let mut running = count.lock().unwrap_or_else(|e| e.into_inner());
-        while *running >= AT_ONCE {
-            running = freed.wait(running).unwrap_or_else(|e| e.into_inner());
-        }
-        *running += 1;
-        Slot
-    }
-}
-
-impl Drop for Slot {
-    fn drop(&mut self) {
-        let (count, freed) = &SLOTS;
-        *count.lock().unwrap_or_else(|e| e.into_inner()) -= 1;
-        freed.notify_one();
-    }
-}
-
-/// Runs `lab ARGS` to the end (with a generous bound), colours off, progress kept in
-/// `home`.
-fn lab(args: &[&str], home: &Path) -> Output {
-    let _slot = Slot::take();
-    let mut child = Command::new(lab_binary())
-        .args(args)
-        .env("NO_COLOR", "1")
-        .env("SOCKET_LAB_HOME", home)
-        .current_dir(root())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("lab starts");
-    let deadline = Instant::now() + Duration::from_secs(90);
-    loop {
-        if child.try_wait().expect("try_wait").is_some() {
-            return child.wait_with_output().expect("output");
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let out = child.wait_with_output().expect("output");
-            panic!(
-                "lab {args:?} did not end within 90 s:\n{}",
-                String::from_utf8_lossy(&out.stdout)
-            );
-        }
-        thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// Checks every example program in labs/NN-slug/check/ for `role`, all at once;
-/// returns what went wrong.
-fn check_examples(folder: &str, lab_number: &str, role: &str) -> Vec<String> {
-    let dir = root().join("labs").join(folder).join("check");
-    let mut programs: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("the check folder")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| {
-            let name = p.file_name().unwrap().to_string_lossy();
-            name.starts_with(role) && name.ends_with(".py")
-        })
-        .collect();
-    programs.sort();
-    assert!(
-        programs.len() > 2,
-        "{folder}: a correct program and wrong ones"
-    );
-    let home = temp_dir(&format!("{lab_number}-{role}"));
-    let handles: Vec<_> = programs
-        .into_iter()
-        .map(|program| {
-            let home = home.to_path_buf();
-            let lab_number = lab_number.to_string();
-            let role = role.to_string();
-            thread::spawn(move || {
-                let name = program.file_name().unwrap().to_string_lossy().into_owned();
-                let wrong_stage = name
-                    .strip_suffix(".py")
-                    .and_then(|n| n.split_once("_wrong_"))
-                    .map(|(_, stage)| stage.to_string());
-                // Wrong programs that hang are caught by a timeout: keep those short.
-                // A program that never listens on (or connects to) its port is only
-                // caught by the 10 s start-up wait: shorten it for those alone.
-                // Generous factors elsewhere: a loaded two-core machine is slow.
-                let slow = match wrong_stage.as_deref() {
-                    None => "4",
-                    Some("connect") => "0.5",
-                    // The stages before the failing one are quick exchanges; 2 keeps
-                    // the waits of the failing one (lab 5's `timeout`: 6.5 s) short.
-                    Some(_) => "2",
-                };
-                let path = program.to_string_lossy().into_owned();
-                let out = lab(
-                    &[
-                        "check",
-                        &lab_number,
-                        &role,
-                        "--json",
-                        "--slow",
-                        slow,
-                        "--",
-                        "python3",
-                        &path,
-                        "{port}",
-                    ],
-                    &home,
-                );
-                (name, wrong_stage, out)
-            })
-        })
-        .collect();
-    let mut problems = Vec::new();
-    for handle in handles {
-        let (name, wrong_stage, out) = handle.join().expect("the check thread");
-        let json: serde_json::Value = match serde_json::from_slice(&out.stdout) {
-            Ok(json) => json,
-            Err(_) => {
-                problems.push(format!(
-                    "{name}: no JSON:\n{}\n{}",
-                    text(&out.stdout),
-                    text(&out.stderr)
-                ));
-                continue;
-            }
-        };
-        let stages = json["stages"].as_array().expect("stages");
-        let failed: Vec<&str> = stages
-            .iter()
-            .filter(|s| s["passed"] == false)
-            .map(|s| s["id"].as_str().unwrap())
-            .collect();
-        match wrong_stage {
-            None => {
-                // The JSON object names the run.
-                assert_eq!(
-                    json["lab"].as_u64().map(|n| n.to_string()),
-                    Some(lab_number.to_string())
-                );
-                assert_eq!(json["role"], role);
-                assert_eq!(json["command"][0], "python3");
-                assert_eq!(json["command"][2], "{port}");
-                assert_eq!(json["total"].as_u64(), Some(stages.len() as u64));
-                assert!(json["seconds"].as_f64().is_some());
-                assert!(stages
-                    .iter()
-                    .all(|s| s["name"].is_string() && s["id"].is_string()));
-                if out.status.code() != Some(0)
-                    || !failed.is_empty()
-                    || json["passed"] != json["total"]
-                {
-                    problems.push(format!(
-                        "{name} should pass every stage; failed {failed:?}:\n{json:#}"
-                    ));
-                }
-            }
-            Some(stage) => {
-                // In a check that runs once per encoding, the stage may be `gbk/STAGE`.
-                let first_failed = stages.iter().position(|s| s["passed"] == false);
-                let meant = first_failed.filter(|&at| {
-                    let id = stages[at]["id"].as_str().unwrap();
-                    id == stage || id.ends_with(&format!("/{stage}"))
-                });
-                match meant {
-                    Some(at) if out.status.code() == Some(1) => {
-                        let detail = stages[at]["detail"].as_str().unwrap();
-                        if !detail.contains("hint:") {
-                            problems.push(format!("{name}: no hint at `{stage}`:\n{detail}"));
-                        }
-                    }
-                    _ => problems.push(format!(
-                        "{name} should first fail at `{stage}`, failed {failed:?}:\n{json:#}"
-                    )),
-                }
-            }
-        }
-    }
-    problems
-}
+use crate::common::lab_binary;
+use crate::harness::*;
 
 /// Both labs and roles at once: the correct program passes every stage, each wrong
 /// one fails at its own.
@@ -269,7 +25,7 @@ fn every_example_program_of_labs_4_and_5_passes_or_fails_where_it_should() {
         .iter()
         .flat_map(|&(folder, lab)| {
             ["server", "client"]
-                .map(|role| thread::spawn(move || check_examples(folder, lab, role)))
+                .map(|role| thread::spawn(move || check_examples(folder, lab, role, slow_for)))
         })
         .collect();
     let problems: Vec<String> = handles
@@ -545,4 +301,15 @@ fn a_class_folder_that_is_missing_or_empty_is_a_usage_error() {
     }
     let out = lab(&["check", "1", "server", "--csv", "--", "x"], &home);
     assert_eq!(out.status.code(), Some(2));
+}
+
+/// The `--slow` factor for an example program (see labs_1_3.rs). The stages before
+/// the failing one are quick exchanges; 2 keeps the waits of the failing one (lab 5's
+/// `timeout`: 6.5 s) short.
+fn slow_for(wrong_stage: Option<&str>) -> &'static str {
+    match wrong_stage {
+        None => "4",
+        Some("connect") => "0.5",
+        Some(_) => "2",
+    }
 }
