@@ -9,7 +9,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 use std::thread;
-#[cfg(unix)]
+#[cfg(target_os = "linux")]
 use std::time::{Duration, Instant};
 
 use crate::common::lab_binary;
