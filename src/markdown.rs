@@ -1,0 +1,282 @@
+//! A lab's guide (Markdown) laid out for a terminal: `lab N guide` on a terminal.
+//!
+//! [`render`] is a pure function of the Markdown, the width and colour on or off.
+//! Prose, lists, quotes and tables go through termimad, which wraps them to the width
+//! (a Chinese character takes two columns) and fits tables by wrapping their cells.
+//! Two things it does not do are done here:
+//! - code blocks are printed line for line, never re-wrapped: a command or a Python
+//!   line cut in two would no longer be the command. A code line wider than the
+//!   screen overflows (the terminal or the pager shows the rest on the next row);
+//! - the lines of a paragraph or a list item are joined first, so that a guide
+//!   written at 85 columns fills an 80-column screen instead of leaving a short line
+//!   after every source line. Headings keep their `#` marks with colours off.
+//!
+//! [`show`] sends the result through a pager when it is longer than the screen, as
+//! git does: `$PAGER`, else `less -R` (with `LESS=FRX` if `LESS` is unset).
+
+use std::io::{self, Write};
+use std::process::{Command, Stdio};
+
+use termimad::crossterm::style::{Attribute, Color, Stylize};
+use termimad::MadSkin;
+
+/// Set this to `1` to lay the guide out even on a pipe (tests, or
+/// `SOCKET_LAB_RENDER=1 SOCKET_LAB_COLUMNS=80 lab 1 guide | less -R`); `0` prints the
+/// Markdown as it is even on a terminal.
+pub const RENDER_VAR: &str = "SOCKET_LAB_RENDER";
+
+/// `markdown` laid out in `width` columns, with or without colours and styles.
+pub fn render(markdown: &str, width: usize, color: bool) -> String {
+    let width = width.max(20);
+    let skin = skin(color);
+    let mut out = String::new();
+    let mut prose = String::new();
+    let mut fence: Option<&str> = None;
+    for line in markdown.lines() {
+        let trimmed = line.trim_start();
+        if let Some(marks) = fence {
+            if trimmed.starts_with(marks) && trimmed.trim_end() == marks {
+                fence = None;
+            } else {
+                out.push_str(&code_line(line, color));
+                out.push('\n');
+            }
+        } else if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
+            flush_prose(&mut out, &mut prose, &skin, width);
+            let marks = &trimmed[..trimmed.len() - trimmed.trim_start_matches(['`', '~']).len()];
+            fence = Some(marks);
+        } else if line.starts_with('#') {
+            flush_prose(&mut out, &mut prose, &skin, width);
+            out.push_str(&heading(line, width, color));
+            out.push('\n');
+        } else {
+            join_into(&mut prose, line);
+        }
+    }
+    flush_prose(&mut out, &mut prose, &skin, width);
+    out
+}
+
+/// termimad's styles: its default ones, or none at all.
+fn skin(color: bool) -> MadSkin {
+    if !color {
+        return MadSkin::no_style();
+    }
+    let mut skin = MadSkin::default();
+    skin.inline_code.set_fg(Color::Yellow);
+    skin
+}
+
+/// A line of a code block, as it is (only tabs become spaces: they would widen it).
+fn code_line(line: &str, color: bool) -> String {
+    let line = line.replace('\t', "    ");
+    if color {
+        line.with(Color::Yellow).to_string()
+    } else {
+        line
+    }
+}
+
+/// A heading, wrapped: bold and coloured without its `#` marks, or as written.
+fn heading(line: &str, width: usize, color: bool) -> String {
+    if !color {
+        return crate::term::wrap_to(line, Some(width), 0);
+    }
+    let text = line.trim_start_matches('#').trim();
+    crate::term::wrap_to(text, Some(width), 0)
+        .lines()
+        .map(|part| {
+            part.with(Color::Cyan)
+                .attribute(Attribute::Bold)
+                .to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Adds a source line of prose to `prose`, joining it to the line before when it
+/// continues a paragraph or a list item (termimad lays out each line on its own).
+fn join_into(prose: &mut String, line: &str) {
+    let last = prose.lines().next_back().unwrap_or("");
+    let starts_block = |l: &str| {
+        let t = l.trim_start();
+        t.is_empty()
+            || t.starts_with('|')
+            || t.starts_with('>')
+            || t.starts_with("* ")
+            || t.starts_with("- ")
+            || t.starts_with("+ ")
+            || t.starts_with("---")
+            || t.split_once(". ")
+                .is_some_and(|(n, _)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    };
+    let last_t = last.trim_start();
+    let continues = !prose.is_empty()
+        && !last_t.is_empty()
+        && !last_t.starts_with('|')
+        && !last_t.starts_with("---")
+        && !starts_block(line);
+    if continues {
+        prose.pop(); // the newline
+        prose.push(' ');
+        prose.push_str(line.trim());
+    } else {
+        prose.push_str(line);
+    }
+    prose.push('\n');
+}
+
+/// Lays out the prose gathered so far and empties it.
+fn flush_prose(out: &mut String, prose: &mut String, skin: &MadSkin, width: usize) {
+    if prose.is_empty() {
+        return;
+    }
+    let text = termimad::FmtText::from(skin, prose, Some(width)).to_string();
+    for line in text.lines() {
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    prose.clear();
+}
+
+/// Whether `lab N guide` lays the guide out: on a terminal, or when [`RENDER_VAR`]
+/// says so.
+pub fn wanted(stdout_is_terminal: bool) -> bool {
+    match std::env::var(RENDER_VAR).ok().as_deref().map(str::trim) {
+        Some("1") => true,
+        Some("0") => false,
+        _ => stdout_is_terminal,
+    }
+}
+
+/// Prints `text` (already laid out), through a pager when stdout is a terminal and
+/// the text is longer than the screen. Without a pager that starts, it is printed.
+pub fn show(text: &str, stdout_is_terminal: bool, out: &mut impl Write) -> io::Result<()> {
+    let rows = terminal_size::terminal_size_of(io::stdout()).map(|(_, h)| usize::from(h.0));
+    let long = rows.is_some_and(|rows| text.lines().count() >= rows);
+    if stdout_is_terminal && long && page(text) {
+        return Ok(());
+    }
+    out.write_all(text.as_bytes())
+}
+
+/// Runs `$PAGER` (else `less -R`) on `text`; false when it could not be started.
+fn page(text: &str) -> bool {
+    let pager = std::env::var("PAGER").unwrap_or_default();
+    let pager = if pager.trim().is_empty() {
+        "less -R".to_string()
+    } else {
+        pager
+    };
+    if pager.trim() == "cat" {
+        return false;
+    }
+    let mut words = pager.split_whitespace();
+    let Some(program) = words.next() else {
+        return false;
+    };
+    let mut command = Command::new(program);
+    command.args(words).stdin(Stdio::piped());
+    if std::env::var_os("LESS").is_none() {
+        command.env("LESS", "FRX");
+    }
+    let Ok(mut child) = command.spawn() else {
+        return false;
+    };
+    if let Some(mut stdin) = child.stdin.take() {
+        // The student may quit the pager before the end: a broken pipe is fine.
+        let _ = stdin.write_all(text.as_bytes());
+    }
+    let _ = child.wait();
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use unicode_width::UnicodeWidthStr;
+
+    const GUIDE: &str = "# Lab 1 — echo: the socket steps, one client at a time\n\
+\n\
+The first socket program everyone writes: a server that waits for a client, reads\n\
+what it sends and answers. This one answers with the time in front of your text, like\n\
+the classic Python `ctime` server on port 6666, and 粘包 and 乱码 are Chinese words\n\
+that take two columns each: 中文中文中文中文中文中文中文中文中文中文中文中文中文中文中文.\n\
+\n\
+## Run it\n\
+\n\
+```console\n\
+$ python3 -c 'import socket; s = socket.create_connection((\"127.0.0.1\", 6666)); s.sendall(b\"hello\")'\n\
+```\n\
+\n\
+- a list item that is long enough to be wrapped at eighty columns, and its\n  second line\n\
+- 第二项：中文的列表项，也要在八十列之内折行，不能超出终端的宽度，否则布局就乱了。\n\
+\n\
+| Python | Rust |\n\
+|---|---|\n\
+| `s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)` | `let listener = TcpListener::bind(addr)?; // socket, bind and listen in one call` |\n\
+| `conn, addr = s.accept()` | `let (stream, peer) = listener.accept()?;` |\n";
+
+    fn code_lines(markdown: &str) -> Vec<&str> {
+        let mut inside = false;
+        let mut lines = Vec::new();
+        for line in markdown.lines() {
+            if line.starts_with("```") {
+                inside = !inside;
+            } else if inside {
+                lines.push(line);
+            }
+        }
+        lines
+    }
+
+    #[test]
+    fn no_line_is_wider_than_the_screen_but_code_lines_stay_whole() {
+        for color in [false, true] {
+            let text = render(GUIDE, 80, color);
+            let code = code_lines(GUIDE);
+            for line in render(GUIDE, 80, false).lines() {
+                if code.contains(&line) {
+                    continue;
+                }
+                assert!(line.width() <= 80, "{} columns: {line:?}", line.width());
+            }
+            for line in code {
+                assert!(text.contains(line), "code line changed: {line}\n{text}");
+            }
+        }
+    }
+
+    #[test]
+    fn headings_list_items_and_table_cells_are_kept() {
+        let text = render(GUIDE, 80, false);
+        assert!(text.contains("# Lab 1 — echo"), "{text}");
+        assert!(text.contains("## Run it"), "{text}");
+        assert!(text.contains("second line"), "{text}");
+        for cell in [
+            "Python",
+            "Rust",
+            "conn, addr = s.accept()",
+            "TcpListener::bind",
+        ] {
+            assert!(text.contains(cell), "{cell}: {text}");
+        }
+        // The paragraph's lines are joined, then wrapped: more words on a line.
+        assert!(text.contains("reads what it sends"), "{text}");
+    }
+
+    #[test]
+    fn without_colour_there_is_no_escape_and_with_colour_there_is() {
+        assert!(!render(GUIDE, 80, false).contains('\x1b'));
+        assert!(render(GUIDE, 80, true).contains('\x1b'));
+    }
+
+    #[test]
+    fn the_layout_follows_the_width() {
+        let narrow = render(GUIDE, 40, false);
+        let code = code_lines(GUIDE);
+        for line in narrow.lines().filter(|l| !code.contains(l)) {
+            assert!(line.width() <= 40, "{} columns: {line:?}", line.width());
+        }
+    }
+}
