@@ -9,7 +9,10 @@
 //!   screen overflows (the terminal or the pager shows the rest on the next row);
 //! - the lines of a paragraph or a list item are joined first, so that a guide
 //!   written at 85 columns fills an 80-column screen instead of leaving a short line
-//!   after every source line. Headings keep their `#` marks with colours off.
+//!   after every source line.
+//!
+//! With colours off the marks that carry meaning stay: a heading's `#`, a code
+//! block's fences and the backticks around `code` in a sentence.
 //!
 //! [`show`] sends the result through a pager when it is longer than the screen, as
 //! git does: `$PAGER`, else `less -R` (with `LESS=FRX` if `LESS` is unset).
@@ -37,6 +40,10 @@ pub fn render(markdown: &str, width: usize, color: bool) -> String {
         if let Some(marks) = fence {
             if trimmed.starts_with(marks) && trimmed.trim_end() == marks {
                 fence = None;
+                if !color {
+                    out.push_str(line);
+                    out.push('\n');
+                }
             } else {
                 out.push_str(&code_line(line, color));
                 out.push('\n');
@@ -45,12 +52,18 @@ pub fn render(markdown: &str, width: usize, color: bool) -> String {
             flush_prose(&mut out, &mut prose, &skin, width);
             let marks = &trimmed[..trimmed.len() - trimmed.trim_start_matches(['`', '~']).len()];
             fence = Some(marks);
+            if !color {
+                out.push_str(line);
+                out.push('\n');
+            }
         } else if line.starts_with('#') {
             flush_prose(&mut out, &mut prose, &skin, width);
             out.push_str(&heading(line, width, color));
             out.push('\n');
-        } else {
+        } else if color {
             join_into(&mut prose, line);
+        } else {
+            join_into(&mut prose, &visible_backticks(line));
         }
     }
     flush_prose(&mut out, &mut prose, &skin, width);
@@ -83,15 +96,41 @@ fn heading(line: &str, width: usize, color: bool) -> String {
         return crate::term::wrap_to(line, Some(width), 0);
     }
     let text = line.trim_start_matches('#').trim();
+    let top = !line.starts_with("##");
     crate::term::wrap_to(text, Some(width), 0)
         .lines()
         .map(|part| {
-            part.with(Color::Cyan)
-                .attribute(Attribute::Bold)
-                .to_string()
+            let styled = part.with(Color::Cyan).attribute(Attribute::Bold);
+            if top {
+                styled.attribute(Attribute::Underlined).to_string()
+            } else {
+                styled.to_string()
+            }
         })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// `line` with the backticks of its inline code escaped, so that termimad shows
+/// them rather than styling the code (with colours off it has no style to show it
+/// with). The marks termimad reads inside them are escaped too: `*args` stays.
+fn visible_backticks(line: &str) -> String {
+    let mut shown = String::with_capacity(line.len() + 8);
+    let mut in_code = false;
+    for c in line.chars() {
+        match c {
+            '`' => {
+                in_code = !in_code;
+                shown.push_str("\\`");
+            }
+            '*' | '~' | '|' | '\\' if in_code => {
+                shown.push('\\');
+                shown.push(c);
+            }
+            _ => shown.push(c),
+        }
+    }
+    shown
 }
 
 /// Adds a source line of prose to `prose`, joining it to the line before when it
@@ -263,6 +302,24 @@ $ python3 -c 'import socket; s = socket.create_connection((\"127.0.0.1\", 6666))
         }
         // The paragraph's lines are joined, then wrapped: more words on a line.
         assert!(text.contains("reads what it sends"), "{text}");
+    }
+
+    #[test]
+    fn without_colour_the_marks_that_carry_meaning_stay() {
+        let text = render(GUIDE, 80, false);
+        assert!(text.contains("Python `ctime` server"), "{text}");
+        assert!(text.contains("```console\n$ python3"), "{text}");
+        assert!(
+            text.contains("`let (stream, peer) = listener.accept()?;`"),
+            "{text}"
+        );
+        let starred = render("Python's `f(*args)` and `a|b`, then *this*.\n", 80, false);
+        assert_eq!(starred, "Python's `f(*args)` and `a|b`, then this.\n");
+        let colored = render(GUIDE, 80, true);
+        assert!(
+            !colored.contains("`ctime`") && !colored.contains("```"),
+            "{colored}"
+        );
     }
 
     #[test]
