@@ -49,7 +49,7 @@ pub fn render(markdown: &str, width: usize, color: bool) -> String {
                 out.push('\n');
             }
         } else if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
-            flush_prose(&mut out, &mut prose, &skin, width);
+            flush_prose(&mut out, &mut prose, &skin, width, color);
             let marks = &trimmed[..trimmed.len() - trimmed.trim_start_matches(['`', '~']).len()];
             fence = Some(marks);
             if !color {
@@ -57,16 +57,14 @@ pub fn render(markdown: &str, width: usize, color: bool) -> String {
                 out.push('\n');
             }
         } else if line.starts_with('#') {
-            flush_prose(&mut out, &mut prose, &skin, width);
+            flush_prose(&mut out, &mut prose, &skin, width, color);
             out.push_str(&heading(line, width, color));
             out.push('\n');
-        } else if color {
-            join_into(&mut prose, line);
         } else {
-            join_into(&mut prose, &visible_backticks(line));
+            join_into(&mut prose, line);
         }
     }
-    flush_prose(&mut out, &mut prose, &skin, width);
+    flush_prose(&mut out, &mut prose, &skin, width, color);
     out
 }
 
@@ -165,17 +163,127 @@ fn join_into(prose: &mut String, line: &str) {
     prose.push('\n');
 }
 
-/// Lays out the prose gathered so far and empties it.
-fn flush_prose(out: &mut String, prose: &mut String, skin: &MadSkin, width: usize) {
-    if prose.is_empty() {
+/// Lays out the prose gathered so far and empties it: tables through termimad,
+/// paragraphs and list items wrapped here (at spaces and between Chinese characters
+/// only: termimad also breaks beside `code`, leaving a lone `.` on a line).
+fn flush_prose(out: &mut String, prose: &mut String, skin: &MadSkin, width: usize, color: bool) {
+    let mut table = String::new();
+    for line in prose.lines() {
+        if line.trim_start().starts_with('|') {
+            // With colours off termimad has no style for `code`: its backticks stay.
+            table.push_str(&if color {
+                line.to_string()
+            } else {
+                visible_backticks(line)
+            });
+            table.push('\n');
+            continue;
+        }
+        flush_table(out, &mut table, skin, width);
+        out.push_str(&paragraph(line, width, color));
+        out.push('\n');
+    }
+    flush_table(out, &mut table, skin, width);
+    prose.clear();
+}
+
+fn flush_table(out: &mut String, table: &mut String, skin: &MadSkin, width: usize) {
+    if table.is_empty() {
         return;
     }
-    let text = termimad::FmtText::from(skin, prose, Some(width)).to_string();
+    let text = termimad::FmtText::from(skin, table, Some(width)).to_string();
     for line in text.lines() {
         out.push_str(line.trim_end());
         out.push('\n');
     }
-    prose.clear();
+    table.clear();
+}
+
+/// A paragraph or a list item (one joined line), wrapped with its text under its
+/// text (`- ` or `1. ` hangs), then styled.
+fn paragraph(line: &str, width: usize, color: bool) -> String {
+    let body = line.trim_start();
+    let indent = line.len() - body.len();
+    let marker = ["- ", "* ", "+ "]
+        .iter()
+        .find(|m| body.starts_with(**m))
+        .map(|m| m.len())
+        .or_else(|| {
+            let (n, _) = body.split_once(". ")?;
+            (!n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())).then_some(n.len() + 2)
+        })
+        .unwrap_or(0);
+    let wrapped = crate::term::wrap_to(line, Some(width), indent + marker);
+    if !color {
+        return wrapped;
+    }
+    let mut styled = String::new();
+    let mut state = Inline::default();
+    for (i, part) in wrapped.lines().enumerate() {
+        if i > 0 {
+            styled.push('\n');
+        }
+        let part = if i == 0 && marker == 2 && !body.starts_with(|c: char| c.is_ascii_digit()) {
+            format!("{}• {}", &line[..indent], &part[indent + 2..])
+        } else {
+            part.to_string()
+        };
+        styled.push_str(&state.style(&part));
+    }
+    styled
+}
+
+/// Inline Markdown marks turned into terminal styles, line by line: `code` in
+/// yellow, **bold**, *italic*. A style open at the end of a line is closed there and
+/// opened again on the next, so that a pager shows each line right on its own.
+#[derive(Default)]
+struct Inline {
+    code: bool,
+    bold: bool,
+    italic: bool,
+}
+
+impl Inline {
+    fn sgr(&self) -> String {
+        let mut on = String::new();
+        if self.code {
+            on.push_str("\x1b[33m");
+        }
+        if self.bold {
+            on.push_str("\x1b[1m");
+        }
+        if self.italic {
+            on.push_str("\x1b[3m");
+        }
+        on
+    }
+
+    fn style(&mut self, line: &str) -> String {
+        let mut out = self.sgr();
+        let mut chars = line.chars().peekable();
+        while let Some(c) = chars.next() {
+            match c {
+                '`' => self.code = !self.code,
+                '*' if !self.code && chars.peek() == Some(&'*') => {
+                    chars.next();
+                    self.bold = !self.bold;
+                }
+                '*' if !self.code
+                    && (self.italic || chars.peek().is_some_and(|n| !n.is_whitespace())) =>
+                {
+                    self.italic = !self.italic;
+                }
+                _ => {
+                    out.push(c);
+                    continue;
+                }
+            }
+            out.push_str("\x1b[0m");
+            out.push_str(&self.sgr());
+        }
+        out.push_str("\x1b[0m");
+        out
+    }
 }
 
 /// Whether `lab N guide` lays the guide out: on a terminal, or when [`RENDER_VAR`]
@@ -274,7 +382,7 @@ $ python3 -c 'import socket; s = socket.create_connection((\"127.0.0.1\", 6666))
         for color in [false, true] {
             let text = render(GUIDE, 80, color);
             let code = code_lines(GUIDE);
-            for line in render(GUIDE, 80, false).lines() {
+            for line in plain(&text).lines() {
                 if code.contains(&line) {
                     continue;
                 }
@@ -314,12 +422,44 @@ $ python3 -c 'import socket; s = socket.create_connection((\"127.0.0.1\", 6666))
             "{text}"
         );
         let starred = render("Python's `f(*args)` and `a|b`, then *this*.\n", 80, false);
-        assert_eq!(starred, "Python's `f(*args)` and `a|b`, then this.\n");
+        assert_eq!(starred, "Python's `f(*args)` and `a|b`, then *this*.\n");
         let colored = render(GUIDE, 80, true);
         assert!(
             !colored.contains("`ctime`") && !colored.contains("```"),
             "{colored}"
         );
+    }
+
+    /// `text` without its escape sequences (SGR only: `ESC [ ... m`).
+    fn plain(text: &str) -> String {
+        let mut plain = String::new();
+        let mut escape = false;
+        for c in text.chars() {
+            match c {
+                '\x1b' => escape = true,
+                'm' if escape => escape = false,
+                _ if escape => {}
+                _ => plain.push(c),
+            }
+        }
+        plain
+    }
+
+    #[test]
+    fn with_colour_the_marks_become_styles_and_a_list_gets_bullets() {
+        let markdown = "Python's `f(*args)` and **the `b*` part**, then *this*.\n\n- one\n";
+        let text = render(markdown, 80, true);
+        assert_eq!(
+            plain(&text),
+            "Python's f(*args) and the b* part, then this.\n\n• one\n"
+        );
+        assert!(text.contains("\x1b[33mf(*args)"), "{text:?}");
+        // A long sentence in colour wraps within the width too.
+        for line in plain(&render(GUIDE, 60, true)).lines() {
+            if !code_lines(GUIDE).contains(&line) {
+                assert!(line.width() <= 60, "{} columns: {line:?}", line.width());
+            }
+        }
     }
 
     #[test]

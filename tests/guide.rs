@@ -79,7 +79,9 @@ fn laid_out_at_80_columns_every_guide_fits_and_keeps_its_headings() {
     for number in lab_numbers() {
         let raw = guide(&number, false);
         let shown = guide(&number, true);
-        assert_ne!(raw, shown, "lab {number}: not laid out");
+        if raw.contains("\n| ") {
+            assert!(shown.contains('│'), "lab {number}: its table is not laid out");
+        }
         assert!(
             !shown.contains('\x1b'),
             "lab {number}: colours with NO_COLOR"
