@@ -307,15 +307,14 @@ pub fn show(text: &str, stdout_is_terminal: bool, out: &mut impl Write) -> io::R
     out.write_all(text.as_bytes())
 }
 
-/// Runs `$PAGER` (else `less -R`) on `text`; false when it could not be started.
+/// Runs `$PAGER` (else `less -R`) on `text`; false when it could not be started or
+/// `PAGER` is empty or `cat` (no pager, as for git).
 fn page(text: &str) -> bool {
-    let pager = std::env::var("PAGER").unwrap_or_default();
-    let pager = if pager.trim().is_empty() {
-        "less -R".to_string()
-    } else {
-        pager
+    let pager = match std::env::var("PAGER") {
+        Ok(pager) => pager,
+        Err(_) => "less -R".to_string(),
     };
-    if pager.trim() == "cat" {
+    if pager.trim().is_empty() || pager.trim() == "cat" {
         return false;
     }
     let mut words = pager.split_whitespace();
@@ -330,6 +329,9 @@ fn page(text: &str) -> bool {
     let Ok(mut child) = command.spawn() else {
         return false;
     };
+    // Ctrl-C in the pager reaches us too: we wait for the pager to end rather than
+    // leave it fighting the shell for the terminal (it may be set already: fine).
+    let _ = ctrlc::set_handler(|| {});
     if let Some(mut stdin) = child.stdin.take() {
         // The student may quit the pager before the end: a broken pipe is fine.
         let _ = stdin.write_all(text.as_bytes());

@@ -80,7 +80,10 @@ fn laid_out_at_80_columns_every_guide_fits_and_keeps_its_headings() {
         let raw = guide(&number, false);
         let shown = guide(&number, true);
         if raw.contains("\n| ") {
-            assert!(shown.contains('│'), "lab {number}: its table is not laid out");
+            assert!(
+                shown.contains('│'),
+                "lab {number}: its table is not laid out"
+            );
         }
         assert!(
             !shown.contains('\x1b'),
