@@ -1,15 +1,16 @@
 //! A lab's guide (Markdown) laid out for a terminal: `lab N guide` on a terminal.
 //!
 //! [`render`] is a pure function of the Markdown, the width and colour on or off.
-//! Prose, lists, quotes and tables go through termimad, which wraps them to the width
-//! (a Chinese character takes two columns) and fits tables by wrapping their cells.
-//! Two things it does not do are done here:
-//! - code blocks are printed line for line, never re-wrapped: a command or a Python
+//! - Tables go through termimad, which fits them to the width by wrapping their
+//!   cells (a Chinese character takes two columns).
+//! - Paragraphs and list items are joined (a guide written at 85 columns then fills
+//!   an 80-column screen, without a short line after every source line) and wrapped
+//!   by the floor's wrap (`term::wrap_to`: at spaces and between Chinese characters,
+//!   never inside a word such as `--timeout`), then their `code`, **bold** and
+//!   *italic* become styles.
+//! - Code blocks are printed line for line, never re-wrapped: a command or a Python
 //!   line cut in two would no longer be the command. A code line wider than the
-//!   screen overflows (the terminal or the pager shows the rest on the next row);
-//! - the lines of a paragraph or a list item are joined first, so that a guide
-//!   written at 85 columns fills an 80-column screen instead of leaving a short line
-//!   after every source line.
+//!   screen overflows (the terminal or the pager shows the rest on the next row).
 //!
 //! With colours off the marks that carry meaning stay: a heading's `#`, a code
 //! block's fences and the backticks around `code` in a sentence.
@@ -20,7 +21,7 @@
 use std::io::{self, Write};
 use std::process::{Command, Stdio};
 
-use termimad::crossterm::style::{Attribute, Color, Stylize};
+use termimad::crossterm::style::Color;
 use termimad::MadSkin;
 
 /// Set this to `1` to lay the guide out even on a pipe (tests, or
@@ -82,7 +83,7 @@ fn skin(color: bool) -> MadSkin {
 fn code_line(line: &str, color: bool) -> String {
     let line = line.replace('\t', "    ");
     if color {
-        line.with(Color::Yellow).to_string()
+        format!("\x1b[33m{line}\x1b[0m")
     } else {
         line
     }
@@ -94,17 +95,15 @@ fn heading(line: &str, width: usize, color: bool) -> String {
         return crate::term::wrap_to(line, Some(width), 0);
     }
     let text = line.trim_start_matches('#').trim();
-    let top = !line.starts_with("##");
+    // Bold cyan; the lab's title (`#`) underlined too.
+    let style = if line.starts_with("##") {
+        "\x1b[1;36m"
+    } else {
+        "\x1b[1;4;36m"
+    };
     crate::term::wrap_to(text, Some(width), 0)
         .lines()
-        .map(|part| {
-            let styled = part.with(Color::Cyan).attribute(Attribute::Bold);
-            if top {
-                styled.attribute(Attribute::Underlined).to_string()
-            } else {
-                styled.to_string()
-            }
-        })
+        .map(|part| format!("{style}{part}\x1b[0m"))
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -132,7 +131,8 @@ fn visible_backticks(line: &str) -> String {
 }
 
 /// Adds a source line of prose to `prose`, joining it to the line before when it
-/// continues a paragraph or a list item (termimad lays out each line on its own).
+/// continues a paragraph or a list item: with a space, or with nothing between two
+/// Chinese characters (Chinese puts no space between words).
 fn join_into(prose: &mut String, line: &str) {
     let last = prose.lines().next_back().unwrap_or("");
     let starts_block = |l: &str| {
@@ -154,8 +154,12 @@ fn join_into(prose: &mut String, line: &str) {
         && !last_t.starts_with("---")
         && !starts_block(line);
     if continues {
+        use unicode_width::UnicodeWidthChar;
         prose.pop(); // the newline
-        prose.push(' ');
+        let wide = |c: Option<char>| c.and_then(|c| c.width()) == Some(2);
+        if !(wide(prose.chars().next_back()) && wide(line.trim().chars().next())) {
+            prose.push(' ');
+        }
         prose.push_str(line.trim());
     } else {
         prose.push_str(line);
@@ -468,6 +472,12 @@ $ python3 -c 'import socket; s = socket.create_connection((\"127.0.0.1\", 6666))
     fn without_colour_there_is_no_escape_and_with_colour_there_is() {
         assert!(!render(GUIDE, 80, false).contains('\x1b'));
         assert!(render(GUIDE, 80, true).contains('\x1b'));
+    }
+
+    #[test]
+    fn chinese_lines_join_without_a_space_and_english_ones_with_one() {
+        let text = render("粘包是\n两条消息 stuck\ntogether.\n", 80, false);
+        assert_eq!(text, "粘包是两条消息 stuck together.\n");
     }
 
     #[test]
