@@ -1,8 +1,12 @@
 //! A lab's guide (Markdown) laid out for a terminal: `lab N guide` on a terminal.
 //!
 //! [`render`] is a pure function of the Markdown, the width and colour on or off.
-//! - Tables go through termimad, which fits them to the width by wrapping their
-//!   cells (a Chinese character takes two columns).
+//! The guides use a small part of Markdown: headings, fenced code, paragraphs, lists,
+//! tables, and `code`, **bold** and *italic* in a sentence. termimad was tried and
+//! left: it cuts table cells inside words (`SO|CK_STREAM`) and breaks a line beside
+//! `code` (a lone `.` on the next line), and the floor's wrap already does the rest.
+//! - Tables are drawn in boxes fitted to the width; a column narrows down to its
+//!   longest word before any word is cut (a Chinese character takes two columns).
 //! - Paragraphs and list items are joined (a guide written at 85 columns then fills
 //!   an 80-column screen, without a short line after every source line) and wrapped
 //!   by the floor's wrap (`term::wrap_to`: at spaces and between Chinese characters,
@@ -21,9 +25,6 @@
 use std::io::{self, Write};
 use std::process::{Command, Stdio};
 
-use termimad::crossterm::style::Color;
-use termimad::MadSkin;
-
 /// Set this to `1` to lay the guide out even on a pipe (tests, or
 /// `SOCKET_LAB_RENDER=1 SOCKET_LAB_COLUMNS=80 lab 1 guide | less -R`); `0` prints the
 /// Markdown as it is even on a terminal.
@@ -32,7 +33,6 @@ pub const RENDER_VAR: &str = "SOCKET_LAB_RENDER";
 /// `markdown` laid out in `width` columns, with or without colours and styles.
 pub fn render(markdown: &str, width: usize, color: bool) -> String {
     let width = width.max(20);
-    let skin = skin(color);
     let mut out = String::new();
     let mut prose = String::new();
     let mut fence: Option<&str> = None;
@@ -50,7 +50,7 @@ pub fn render(markdown: &str, width: usize, color: bool) -> String {
                 out.push('\n');
             }
         } else if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
-            flush_prose(&mut out, &mut prose, &skin, width, color);
+            flush_prose(&mut out, &mut prose, width, color);
             let marks = &trimmed[..trimmed.len() - trimmed.trim_start_matches(['`', '~']).len()];
             fence = Some(marks);
             if !color {
@@ -58,25 +58,15 @@ pub fn render(markdown: &str, width: usize, color: bool) -> String {
                 out.push('\n');
             }
         } else if line.starts_with('#') {
-            flush_prose(&mut out, &mut prose, &skin, width, color);
+            flush_prose(&mut out, &mut prose, width, color);
             out.push_str(&heading(line, width, color));
             out.push('\n');
         } else {
             join_into(&mut prose, line);
         }
     }
-    flush_prose(&mut out, &mut prose, &skin, width, color);
+    flush_prose(&mut out, &mut prose, width, color);
     out
-}
-
-/// termimad's styles: its default ones, or none at all.
-fn skin(color: bool) -> MadSkin {
-    if !color {
-        return MadSkin::no_style();
-    }
-    let mut skin = MadSkin::default();
-    skin.inline_code.set_fg(Color::Yellow);
-    skin
 }
 
 /// A line of a code block, as it is (only tabs become spaces: they would widen it).
@@ -106,28 +96,6 @@ fn heading(line: &str, width: usize, color: bool) -> String {
         .map(|part| format!("{style}{part}\x1b[0m"))
         .collect::<Vec<_>>()
         .join("\n")
-}
-
-/// `line` with the backticks of its inline code escaped, so that termimad shows
-/// them rather than styling the code (with colours off it has no style to show it
-/// with). The marks termimad reads inside them are escaped too: `*args` stays.
-fn visible_backticks(line: &str) -> String {
-    let mut shown = String::with_capacity(line.len() + 8);
-    let mut in_code = false;
-    for c in line.chars() {
-        match c {
-            '`' => {
-                in_code = !in_code;
-                shown.push_str("\\`");
-            }
-            '*' | '~' | '|' | '\\' if in_code => {
-                shown.push('\\');
-                shown.push(c);
-            }
-            _ => shown.push(c),
-        }
-    }
-    shown
 }
 
 /// Adds a source line of prose to `prose`, joining it to the line before when it
@@ -167,40 +135,179 @@ fn join_into(prose: &mut String, line: &str) {
     prose.push('\n');
 }
 
-/// Lays out the prose gathered so far and empties it: tables through termimad,
-/// paragraphs and list items wrapped here (at spaces and between Chinese characters
-/// only: termimad also breaks beside `code`, leaving a lone `.` on a line).
-fn flush_prose(out: &mut String, prose: &mut String, skin: &MadSkin, width: usize, color: bool) {
-    let mut table = String::new();
+/// Lays out the prose gathered so far and empties it: paragraphs and list items
+/// one by one, the rows of a table together.
+fn flush_prose(out: &mut String, prose: &mut String, width: usize, color: bool) {
+    let mut rows: Vec<&str> = Vec::new();
     for line in prose.lines() {
         if line.trim_start().starts_with('|') {
-            // With colours off termimad has no style for `code`: its backticks stay.
-            table.push_str(&if color {
-                line.to_string()
-            } else {
-                visible_backticks(line)
-            });
-            table.push('\n');
+            rows.push(line);
             continue;
         }
-        flush_table(out, &mut table, skin, width);
+        if !rows.is_empty() {
+            out.push_str(&table(&rows, width, color));
+            rows.clear();
+        }
         out.push_str(&paragraph(line, width, color));
         out.push('\n');
     }
-    flush_table(out, &mut table, skin, width);
+    if !rows.is_empty() {
+        out.push_str(&table(&rows, width, color));
+    }
     prose.clear();
 }
 
-fn flush_table(out: &mut String, table: &mut String, skin: &MadSkin, width: usize) {
-    if table.is_empty() {
-        return;
+/// A table's cells, split at the `|` that are not in `code` nor escaped (`\\|`).
+fn cells(row: &str) -> Vec<String> {
+    let row = row.trim();
+    let row = row.strip_prefix('|').unwrap_or(row);
+    let row = row.strip_suffix('|').unwrap_or(row);
+    let mut cells = vec![String::new()];
+    let (mut code, mut escaped) = (false, false);
+    for c in row.chars() {
+        match c {
+            '|' if !code && !escaped => cells.push(String::new()),
+            _ => {
+                if c == '`' {
+                    code = !code;
+                }
+                let cell = cells.last_mut().expect("one cell at least");
+                if escaped && c == '|' {
+                    cell.pop(); // the backslash
+                }
+                cell.push(c);
+            }
+        }
+        escaped = c == '\\' && !escaped;
     }
-    let text = termimad::FmtText::from(skin, table, Some(width)).to_string();
-    for line in text.lines() {
-        out.push_str(line.trim_end());
-        out.push('\n');
+    cells
+        .into_iter()
+        .map(|cell| cell.trim().to_string())
+        .collect()
+}
+
+/// A table in boxes, fitted to `width`: each column as wide as its widest cell, and
+/// when the table is too wide the widest column gives a column back, again and
+/// again, down to its longest word; only then are words cut.
+fn table(rows: &[&str], width: usize, color: bool) -> String {
+    use unicode_width::UnicodeWidthStr;
+    let is_rule = |cells: &[String]| {
+        cells
+            .iter()
+            .all(|c| !c.is_empty() && c.chars().all(|c| matches!(c, '-' | ':' | ' ')))
+    };
+    let mut header = None;
+    let mut grid: Vec<Vec<String>> = Vec::new();
+    for row in rows {
+        let row = cells(row);
+        if is_rule(&row) && grid.len() == 1 {
+            header = Some(1);
+        } else {
+            grid.push(row);
+        }
     }
-    table.clear();
+    let columns = grid.iter().map(Vec::len).max().unwrap_or(0);
+    for row in &mut grid {
+        row.resize(columns, String::new());
+    }
+    let column = |i: usize| grid.iter().map(move |row| row[i].as_str());
+    let mut widths: Vec<usize> = (0..columns)
+        .map(|i| column(i).map(|c| c.width()).max().unwrap_or(0).max(1))
+        .collect();
+    let floors: Vec<usize> = (0..columns)
+        .map(|i| {
+            column(i)
+                .flat_map(str::split_whitespace)
+                .map(|w| w.width())
+                .max()
+                .unwrap_or(1)
+        })
+        .collect();
+    let room = width.saturating_sub(columns + 1).max(columns);
+    for floor_matters in [true, false] {
+        while widths.iter().sum::<usize>() > room {
+            let widest = (0..columns)
+                .filter(|&i| widths[i] > 1 && (!floor_matters || widths[i] > floors[i]))
+                .max_by_key(|&i| widths[i]);
+            let Some(widest) = widest else { break };
+            widths[widest] -= 1;
+        }
+    }
+    let rule = |left: &str, middle: &str, right: &str| {
+        let bars: Vec<String> = widths.iter().map(|w| "─".repeat(*w)).collect();
+        format!("{left}{}{right}\n", bars.join(middle))
+    };
+    let mut out = rule("┌", "┬", "┐");
+    for (r, row) in grid.iter().enumerate() {
+        if Some(r) == header {
+            out.push_str(&rule("├", "┼", "┤"));
+        }
+        let wrapped: Vec<Vec<String>> = row
+            .iter()
+            .zip(&widths)
+            .map(|(cell, w)| cell_lines(cell, *w, color))
+            .collect();
+        let height = wrapped.iter().map(Vec::len).max().unwrap_or(1);
+        for l in 0..height {
+            out.push('│');
+            for (lines, w) in wrapped.iter().zip(&widths) {
+                let line = lines.get(l).map(String::as_str).unwrap_or("");
+                let shown = if color {
+                    plain_width(line)
+                } else {
+                    line.width()
+                };
+                out.push_str(line);
+                out.push_str(&" ".repeat(w.saturating_sub(shown)));
+                out.push('│');
+            }
+            out.push('\n');
+        }
+    }
+    out.push_str(&rule("└", "┴", "┘"));
+    out
+}
+
+/// A cell's text in lines of at most `width` columns: wrapped at spaces, and a word
+/// wider than the column cut (only when the columns could not be made wide enough).
+fn cell_lines(cell: &str, width: usize, color: bool) -> Vec<String> {
+    use unicode_width::UnicodeWidthChar;
+    let mut lines = Vec::new();
+    for line in crate::term::wrap_to(cell, Some(width), 0).lines() {
+        let mut part = String::new();
+        let mut used = 0;
+        for c in line.chars() {
+            let w = c.width().unwrap_or(0);
+            if used + w > width {
+                lines.push(std::mem::take(&mut part));
+                used = 0;
+            }
+            part.push(c);
+            used += w;
+        }
+        lines.push(part);
+    }
+    if color {
+        let mut state = Inline::default();
+        lines = lines.iter().map(|line| state.style(line)).collect();
+    }
+    lines
+}
+
+/// The columns `styled` takes on screen, its escape sequences left out.
+fn plain_width(styled: &str) -> usize {
+    use unicode_width::UnicodeWidthChar;
+    let mut escape = false;
+    let mut width = 0;
+    for c in styled.chars() {
+        match c {
+            '\x1b' => escape = true,
+            'm' if escape => escape = false,
+            _ if escape => {}
+            _ => width += c.width().unwrap_or(0),
+        }
+    }
+    width
 }
 
 /// A paragraph or a list item (one joined line), wrapped with its text under its
@@ -423,10 +530,7 @@ $ python3 -c 'import socket; s = socket.create_connection((\"127.0.0.1\", 6666))
         let text = render(GUIDE, 80, false);
         assert!(text.contains("Python `ctime` server"), "{text}");
         assert!(text.contains("```console\n$ python3"), "{text}");
-        assert!(
-            text.contains("`let (stream, peer) = listener.accept()?;`"),
-            "{text}"
-        );
+        assert!(text.contains("│`conn, addr = s.accept()`"), "{text}");
         let starred = render("Python's `f(*args)` and `a|b`, then *this*.\n", 80, false);
         assert_eq!(starred, "Python's `f(*args)` and `a|b`, then *this*.\n");
         let colored = render(GUIDE, 80, true);
@@ -472,6 +576,23 @@ $ python3 -c 'import socket; s = socket.create_connection((\"127.0.0.1\", 6666))
     fn without_colour_there_is_no_escape_and_with_colour_there_is() {
         assert!(!render(GUIDE, 80, false).contains('\x1b'));
         assert!(render(GUIDE, 80, true).contains('\x1b'));
+    }
+
+    #[test]
+    fn a_table_is_boxed_in_the_width_with_whole_words_and_pipes_in_code_kept() {
+        let markdown = "| call | Python |\n|---|:--|\n| `a|b` | 中文的说明，比较长的一段话 |\n";
+        for color in [false, true] {
+            let text = plain(&render(markdown, 30, color));
+            let lines: Vec<&str> = text.lines().collect();
+            assert!(lines.len() >= 5, "{text}");
+            for line in &lines {
+                assert_eq!(line.width(), lines[0].width(), "{text}");
+                assert!(line.width() <= 30, "{text}");
+            }
+            assert!(text.contains("a|b"), "{text}");
+            assert!(lines[2].starts_with('├'), "{text}");
+        }
+        assert_eq!(cells("| `x|y` | a\\|b |"), ["`x|y`", "a|b"]);
     }
 
     #[test]
