@@ -16,11 +16,12 @@
 //!   line cut in two would no longer be the command. A code line wider than the
 //!   screen overflows (the terminal or the pager shows the rest on the next row).
 //!
-//! With colours off the marks that carry meaning stay: a heading's `#`, a code
-//! block's fences and the backticks around `code` in a sentence.
+//! With colours off the Markdown marks stay, as they carry the meaning: a heading's
+//! `#`, a code block's fences, the backticks around `code` in a sentence.
 //!
 //! [`show`] sends the result through a pager when it is longer than the screen, as
-//! git does: `$PAGER`, else `less -R` (with `LESS=FRX` if `LESS` is unset).
+//! git does: `$PAGER`, else `less -R` (with `LESS=FRX` if `LESS` is unset); none
+//! when `PAGER` is empty or `cat`, and plain output when the pager cannot start.
 
 use std::io::{self, Write};
 use std::process::{Command, Stdio};
