@@ -8,6 +8,7 @@ mod check;
 mod cli;
 mod hint;
 mod labs;
+mod markdown;
 mod menu;
 mod net;
 mod screen;

@@ -118,10 +118,19 @@ pub fn print_summary(lab: &Lab, out: &mut impl Write) -> io::Result<()> {
     )
 }
 
-/// `lab N guide`: the guide, then the lab's Python peers.
+/// `lab N guide`: the guide, then the lab's Python peers. On a pipe the Markdown as
+/// it is; on a terminal laid out to its width, through a pager (src/markdown.rs).
 pub fn print_guide(lab: &Lab, out: &mut impl Write) -> io::Result<()> {
-    out.write_all(lab.guide.as_bytes())?;
-    crate::labs::companions::print_peers(lab, out)
+    let mut markdown = lab.guide.as_bytes().to_vec();
+    crate::labs::companions::print_peers(lab, &mut markdown)?;
+    let terminal = io::stdout().is_terminal();
+    if !crate::markdown::wanted(terminal) {
+        return out.write_all(&markdown);
+    }
+    let width = term::width_of(term::Out::Stdout).unwrap_or(80);
+    let color = colored::control::SHOULD_COLORIZE.should_colorize();
+    let text = crate::markdown::render(&String::from_utf8_lossy(&markdown), width, color);
+    crate::markdown::show(&text, terminal, out)
 }
 
 /// The menu: pick a lab, then a role. Returns the command line to run, or `None`

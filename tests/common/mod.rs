@@ -43,6 +43,8 @@ pub const OUTSIDE_VARIABLES: &[&str] = &[
     "LANGUAGE",
     // Our own override of the width to wrap at (src/term.rs): tests that want it set it.
     "SOCKET_LAB_COLUMNS",
+    // Lays `lab N guide` out even on a pipe (src/markdown.rs): tests that want it set it.
+    "SOCKET_LAB_RENDER",
 ];
 
 /// `lab ARGS` with the environment made hermetic: the outside variables removed, then
