@@ -61,7 +61,7 @@ pub(crate) fn temp_dir(name: &str) -> TempDir {
 /// At most this many `lab` runs at once in this test binary: most of them wait for a
 /// wrong program's timeout, but a loaded two-core machine starts fifty Python programs
 /// at once very slowly, and then every timeout is short.
-pub(crate) const AT_ONCE: usize = 16;
+pub(crate) const AT_ONCE: usize = 24;
 
 /// A slot among the [`AT_ONCE`], held until dropped.
 pub(crate) struct Slot;

@@ -15,32 +15,6 @@ use std::time::{Duration, Instant};
 use crate::common::lab_binary;
 use crate::harness::*;
 
-/// Every lab and role at once (the programs mostly wait, so they share the machine
-/// well): the correct program passes every stage, each wrong one fails at its own.
-#[test]
-fn every_example_program_passes_or_fails_where_it_should() {
-    if !have_python("every_example_program") {
-        return;
-    }
-    let sets = [
-        ("01-echo", "1"),
-        ("02-encoding", "2"),
-        ("03-half-duplex", "3"),
-    ];
-    let handles: Vec<_> = sets
-        .iter()
-        .flat_map(|&(folder, lab)| {
-            ["server", "client"]
-                .map(|role| thread::spawn(move || check_examples(folder, lab, role, slow_for)))
-        })
-        .collect();
-    let problems: Vec<String> = handles
-        .into_iter()
-        .flat_map(|h| h.join().expect("a set of checks"))
-        .collect();
-    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
-}
-
 /// Our own roles speak their lab's protocol: `lab 1 server`, `lab 3 client`, and
 /// lab 2's server with `--print`, the option that follows the check's task.
 #[test]
@@ -536,7 +510,7 @@ fn the_rust_starters_compile_with_rustc_alone() {
 /// The `--slow` factor for an example program: generous for the correct one, short
 /// for wrong ones that hang (a timeout catches them), and shortest for the ones that
 /// never listen or connect (only the 10 s start-up wait catches those).
-fn slow_for(wrong_stage: Option<&str>) -> &'static str {
+pub(crate) fn slow_for(wrong_stage: Option<&str>) -> &'static str {
     match wrong_stage {
         None => "4",
         Some("accept" | "connect") => "0.5",

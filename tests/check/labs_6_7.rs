@@ -13,28 +13,6 @@ use std::thread;
 use crate::common::lab_binary;
 use crate::harness::*;
 
-/// Labs 6 and 7, both roles, at once (bounded by [`AT_ONCE`]): the correct program
-/// passes every stage, each wrong one fails at its own.
-#[test]
-fn every_lab_6_and_7_example_program_passes_or_fails_where_it_should() {
-    if !have_python("every_lab_6_and_7_example_program") {
-        return;
-    }
-    let sets = [("06-chat-room", "6"), ("07-framing", "7")];
-    let handles: Vec<_> = sets
-        .iter()
-        .flat_map(|&(folder, lab)| {
-            ["server", "client"]
-                .map(|role| thread::spawn(move || check_examples(folder, lab, role, slow_for)))
-        })
-        .collect();
-    let problems: Vec<String> = handles
-        .into_iter()
-        .flat_map(|h| h.join().expect("a set of checks"))
-        .collect();
-    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
-}
-
 /// Our own roles speak the tasks' protocols: `lab 6 server`, `lab 6 client` (the
 /// nickname typed as its first line) and `lab 7 server --echo` in both framings.
 #[test]
@@ -180,7 +158,7 @@ fn the_lab_6_and_7_rust_starters_compile_with_rustc_alone() {
 }
 
 /// The `--slow` factor for an example program (see labs_1_3.rs).
-fn slow_for(wrong_stage: Option<&str>) -> &'static str {
+pub(crate) fn slow_for(wrong_stage: Option<&str>) -> &'static str {
     match wrong_stage {
         None => "4",
         Some("accept" | "connect") => "0.5",

@@ -15,3 +15,39 @@ mod harness;
 mod labs_1_3;
 mod labs_4_5;
 mod labs_6_7;
+
+use std::thread;
+
+use harness::{check_examples, have_python};
+
+/// Every lab's example programs, both roles, side by side (bounded by
+/// `harness::AT_ONCE`; the programs mostly wait, so they share the machine well): the
+/// correct program passes every stage, each wrong one fails at its own, with a hint.
+#[test]
+fn every_example_program_passes_or_fails_where_it_should() {
+    if !have_python("every_example_program") {
+        return;
+    }
+    type SlowFor = fn(Option<&str>) -> &'static str;
+    let sets: [(&str, &str, SlowFor); 7] = [
+        ("01-echo", "1", labs_1_3::slow_for),
+        ("02-encoding", "2", labs_1_3::slow_for),
+        ("03-half-duplex", "3", labs_1_3::slow_for),
+        ("04-threads", "4", labs_4_5::slow_for),
+        ("05-udp", "5", labs_4_5::slow_for),
+        ("06-chat-room", "6", labs_6_7::slow_for),
+        ("07-framing", "7", labs_6_7::slow_for),
+    ];
+    let handles: Vec<_> = sets
+        .iter()
+        .flat_map(|&(folder, lab, slow_for)| {
+            ["server", "client"]
+                .map(|role| thread::spawn(move || check_examples(folder, lab, role, slow_for)))
+        })
+        .collect();
+    let problems: Vec<String> = handles
+        .into_iter()
+        .flat_map(|h| h.join().expect("a set of checks"))
+        .collect();
+    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+}
