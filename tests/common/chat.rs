@@ -13,6 +13,44 @@ use std::time::{Duration, Instant};
 
 use crate::common::{self, Lab, PATIENCE};
 
+/// Lab 6's protocol tests as `#[test]`s of the file that calls it, each run against
+/// `$lab`'s server: `chat_protocol_tests!("9");` (with `#[macro_use]` on `mod chat`).
+#[macro_export]
+macro_rules! chat_protocol_tests {
+    ($lab:expr) => {
+        chat_protocol_tests!($lab;
+            chat_is_stamped_with_the_senders_nick_and_everyone_sees_joins_and_leaves,
+            a_private_message_reaches_only_its_target,
+            a_taken_or_invalid_nick_is_refused_with_a_reason_and_another_chance,
+            list_and_nick_changes_are_seen_by_everyone,
+            no_client_can_speak_as_another_or_as_the_server,
+            an_over_long_line_or_invalid_utf8_gets_an_error_and_the_client_stays,
+            the_administrator_announces_lists_and_kicks,
+            max_turns_newcomers_away_when_the_room_is_full,
+            max_from_the_command_line_caps_the_room,
+            shutdown_tells_everyone_closes_and_exits_0,
+            a_never_reading_client_is_dropped_while_others_keep_talking,
+            a_connection_that_never_gives_a_nickname_is_closed_but_a_named_one_may_stay_silent,
+            lab_6_clients_chat_through_this_server,
+            a_crowd_joins_and_long_lists_stay_bounded
+        );
+    };
+    ($lab:expr; $($name:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                chat::$name($lab);
+            }
+        )*
+
+        #[cfg(unix)]
+        #[test]
+        fn ctrl_c_and_sigterm_shut_down_like_the_command() {
+            chat::ctrl_c_and_sigterm_shut_down_like_the_command($lab);
+        }
+    };
+}
+
 /// A chat client made of a plain socket, reading line by line.
 pub struct Peer {
     reader: BufReader<TcpStream>,
