@@ -6,8 +6,6 @@
 //! The example programs are Python: where python3 is missing these tests say so and
 //! pass without running.
 
-use std::path::PathBuf;
-use std::process::Command;
 use std::thread;
 
 use crate::common::lab_binary;
@@ -95,66 +93,6 @@ fn a_lab_7_failure_names_its_framing_and_its_hint() {
         "{stdout}"
     );
     assert!(stdout.contains("see lab 7"), "{stdout}");
-}
-
-#[test]
-fn the_lab_6_and_7_rust_starters_compile_with_rustc_alone() {
-    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".to_string());
-    if Command::new(&rustc).arg("--version").output().is_err() {
-        eprintln!("SKIPPED: rustc is not on PATH");
-        return;
-    }
-    let dir = temp_dir("rust-starters-6-7");
-    let starters: Vec<PathBuf> = ["06-chat-room", "07-framing"]
-        .iter()
-        .flat_map(|folder| {
-            std::fs::read_dir(root().join("labs").join(folder).join("starters"))
-                .expect("starters folder")
-                .map(|e| e.unwrap().path())
-                .filter(|p| p.extension().is_some_and(|e| e == "rs"))
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    assert!(!starters.is_empty());
-    let handles: Vec<_> = starters
-        .into_iter()
-        .map(|source| {
-            let rustc = rustc.clone();
-            let exe = dir.join(source.file_stem().unwrap());
-            thread::spawn(move || {
-                let out = Command::new(&rustc)
-                    .args(["--edition", "2021", "-o"])
-                    .arg(&exe)
-                    .arg(&source)
-                    .output()
-                    .expect("rustc runs");
-                assert!(
-                    out.status.success(),
-                    "{}: {}",
-                    source.display(),
-                    text(&out.stderr)
-                );
-                assert!(
-                    !text(&out.stderr).contains("warning"),
-                    "{}: {}",
-                    source.display(),
-                    text(&out.stderr)
-                );
-                let run = Command::new(&exe)
-                    .arg("1")
-                    .output()
-                    .expect("the starter runs");
-                assert!(
-                    text(&run.stdout).contains("TODO 1 ("),
-                    "{}",
-                    source.display()
-                );
-            })
-        })
-        .collect();
-    for handle in handles {
-        handle.join().expect("a starter compiles");
-    }
 }
 
 /// The `--slow` factor for an example program (see labs_1_3.rs).
