@@ -31,6 +31,15 @@ pub struct Cli {
     /// Turn colours off (they also follow the terminal and NO_COLOR).
     #[arg(long, global = true)]
     pub no_color: bool,
+
+    /// The language of menus, hints and errors: en or zh (中文). Default: the locale
+    /// (LC_ALL, LC_MESSAGES, LANG; on Windows and macOS the system's)
+    #[arg(long, global = true, value_name = "LANG", value_parser = parse_lang)]
+    pub lang: Option<crate::lang::Lang>,
+}
+
+fn parse_lang(text: &str) -> Result<crate::lang::Lang, String> {
+    crate::lang::parse(text).ok_or_else(|| "en (English) or zh (中文)".to_string())
 }
 
 /// The whole command line: [`Cli`] plus `list` and one subcommand per lab.

@@ -8,6 +8,7 @@ mod check;
 mod cli;
 mod hint;
 mod labs;
+mod lang;
 mod markdown;
 mod menu;
 mod net;
@@ -26,6 +27,7 @@ use crate::labs::Lab;
 
 fn main() -> ExitCode {
     let argv: Vec<OsString> = std::env::args_os().collect();
+    lang::init(&argv);
     // Did the student type anything a terminal would act on (`--host $'\e[2J'`)?
     let typed_unsafe = argv
         .iter()
@@ -49,8 +51,12 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             // Wrapped to the terminal's width (plain on a pipe), under the text.
-            let sentence = format!("error: {}", explain(&err));
-            eprintln!("{}", term::wrap_err(&sentence, "error: ".len()));
+            let label = lang::pick("error: ", "错误：");
+            let sentence = format!("{label}{}", explain(&err));
+            eprintln!(
+                "{}",
+                term::wrap_err(&sentence, unicode_width::UnicodeWidthStr::width(label))
+            );
             ExitCode::from(1)
         }
     }
@@ -70,16 +76,24 @@ fn usage_error(err: clap::Error, typed_unsafe: bool) -> ExitCode {
         let lines: Vec<String> = rendered.lines().map(term::safe_str).collect();
         eprintln!("{}", lines.join("\n"));
         if err.kind() == ErrorKind::InvalidSubcommand {
-            eprintln!("tip: `lab list` shows the labs; `lab N` shows lab N's roles.");
+            eprintln!("{}", usage_tip());
         }
         return ExitCode::from(2);
     }
     if err.kind() == ErrorKind::InvalidSubcommand {
         let _ = err.print();
-        eprintln!("tip: `lab list` shows the labs; `lab N` shows lab N's roles.");
+        eprintln!("{}", usage_tip());
         return ExitCode::from(2);
     }
     err.exit()
+}
+
+/// After an unknown lab or role: where to look.
+fn usage_tip() -> &'static str {
+    lang::pick(
+        "tip: `lab list` shows the labs; `lab N` shows lab N's roles.",
+        "提示：`lab list` 列出所有实验；`lab N` 列出实验 N 的角色。",
+    )
 }
 
 fn run(matches: &ArgMatches) -> anyhow::Result<()> {

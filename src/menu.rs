@@ -9,7 +9,10 @@ use std::io::{self, IsTerminal, Write};
 
 use inquire::{InquireError, Select, Text};
 
+use unicode_width::UnicodeWidthStr;
+
 use crate::labs::{Lab, LABS};
+use crate::lang::{pick, tr};
 use crate::term;
 
 /// True when both stdin and stdout are terminals, so a menu can be shown.
@@ -45,13 +48,21 @@ pub fn print_list(out: &mut impl Write) -> io::Result<()> {
     writeln!(
         out,
         "{}",
-        fitted(columns("#", "lab", "port") + "title, and the lab's roles")
+        fitted(
+            columns("#", "lab", "port")
+                + pick("title, and the lab's roles", "标题，以及实验的角色")
+        )
     )?;
     for (lab, port) in LABS.iter().zip(&ports) {
         let roles: Vec<String> = lab.role_names().into_iter().map(|(name, _)| name).collect();
-        let first = columns(&lab.number.to_string(), lab.slug, port) + lab.title;
+        let first = columns(&lab.number.to_string(), lab.slug, port) + lab.title();
         writeln!(out, "{}", fitted(first))?;
-        let below = format!("{:hang$}roles: {}", "", roles.join(", "));
+        let below = tr!(
+            "{:hang$}roles: {}",
+            "{:hang$}角色：{}",
+            "",
+            roles.join(", ")
+        );
         writeln!(out, "{}", fitted(below))?;
     }
     Ok(())
@@ -61,60 +72,91 @@ pub fn print_list(out: &mut impl Write) -> io::Result<()> {
 pub fn print_list_and_how_to_start(out: &mut impl Write) -> io::Result<()> {
     print_list(out)?;
     writeln!(out)?;
-    writeln!(
-        out,
-        "Start a lab in two terminals: `lab 1 server` in one, `lab 1 client` in another."
-    )?;
-    writeln!(
-        out,
-        "Read a lab's guide with `lab 1 guide`. A lab's slug works too: `lab echo guide`."
-    )?;
-    writeln!(
-        out,
-        "Run `lab` in a terminal for a menu; the step-by-step path is in EXERCISES.md."
-    )
+    let how = pick(
+        "Start a lab in two terminals: `lab 1 server` in one, `lab 1 client` in another.\n\
+         Read a lab's guide with `lab 1 guide`. A lab's slug works too: `lab echo guide`.\n\
+         Run `lab` in a terminal for a menu; the step-by-step path is in EXERCISES.md.",
+        "在两个终端里开始一个实验：一个运行 `lab 1 server`，另一个运行 `lab 1 client`。\n\
+         用 `lab 1 guide` 阅读实验指南，也可以用实验名：`lab echo guide`。\n\
+         在终端里运行 `lab` 会打开菜单；按步骤的练习在 EXERCISES.zh-CN.md 里。",
+    );
+    writeln!(out, "{how}")
 }
 
 /// `lab N` on a pipe: what the lab is and how to run each role.
 pub fn print_summary(lab: &Lab, out: &mut impl Write) -> io::Result<()> {
-    writeln!(out, "Lab {} — {}: {}", lab.number, lab.slug, lab.title)?;
+    let (number, slug, title) = (lab.number, lab.slug, lab.title());
+    writeln!(
+        out,
+        "{}",
+        tr!(
+            "Lab {number} — {slug}: {title}",
+            "实验 {number} — {slug}：{title}"
+        )
+    )?;
     // Sentences wrap to the terminal's width (each role's text under itself).
-    let learn = format!("You learn: {}.", lab.goal);
-    writeln!(out, "{}", term::wrap_hanging(&learn, "You learn: ".len()))?;
-    writeln!(out, "Default port: {}/{}.", lab.port, lab.protocol)?;
-    writeln!(out, "Roles:")?;
+    let label = pick("You learn: ", "你将学到：");
+    let learn = tr!("{label}{}.", "{label}{}。", lab.goal());
+    writeln!(out, "{}", term::wrap_hanging(&learn, label.width()))?;
+    let (port, protocol) = (lab.port, lab.protocol);
+    writeln!(
+        out,
+        "{}",
+        tr!(
+            "Default port: {port}/{protocol}.",
+            "默认端口：{port}/{protocol}。"
+        )
+    )?;
+    writeln!(out, "{}", pick("Roles:", "角色："))?;
     let mut roles = lab.role_names();
     roles.push((
         "guide".to_string(),
-        format!("Print this lab's guide (labs/{}/README.md)", lab.folder()),
+        tr!(
+            "Print this lab's guide (labs/{}/README.md)",
+            "打印本实验的指南（labs/{}/README.zh-CN.md）",
+            lab.folder()
+        ),
     ));
     roles.push((
         "answers".to_string(),
-        "Short answers to this lab's questions in EXERCISES.md".to_string(),
+        pick(
+            "Short answers to this lab's questions in EXERCISES.md",
+            "EXERCISES.zh-CN.md 中本实验问题的简短答案",
+        )
+        .to_string(),
     ));
     let checked = crate::check::plan_for(lab.number, crate::check::Role::Server).is_some();
     if checked {
         roles.push((
             "starter".to_string(),
-            "Start your own server (or --role client) from a file with TODOs".to_string(),
+            pick(
+                "Start your own server (or --role client) from a file with TODOs",
+                "从一个带 TODO 的文件开始写你自己的服务器（或 --role client）",
+            )
+            .to_string(),
         ));
     }
     for (name, about) in roles {
         let line = format!("  lab {} {:<8} {}", lab.number, name, about);
-        let hang = line.chars().count() - about.chars().count();
+        let hang = line.width() - about.width();
         writeln!(out, "{}", term::wrap_hanging(&line, hang))?;
     }
     if checked {
-        let check = format!(
+        let check = tr!(
             "Check your own program: `lab check {} server -- CMD` (see the guide, \"Your turn\").",
+            "检查你自己的程序：`lab check {} server -- CMD`（见指南的“动手写”一节）。",
             lab.number
         );
         writeln!(out, "{}", term::wrap(&check))?;
     }
+    let n = lab.number;
     writeln!(
         out,
-        "Options of a role: `lab {} server --help`.",
-        lab.number
+        "{}",
+        tr!(
+            "Options of a role: `lab {n} server --help`.",
+            "角色的选项：`lab {n} server --help`。"
+        )
     )
 }
 
@@ -157,10 +199,11 @@ pub fn choose(start: Option<&'static Lab>) -> anyhow::Result<Option<Vec<String>>
 fn choose_lab() -> anyhow::Result<Option<&'static Lab>> {
     let options: Vec<String> = LABS
         .iter()
-        .map(|lab| format!("{:>2}  {:<12} {}", lab.number, lab.slug, lab.title))
+        .map(|lab| format!("{:>2}  {:<12} {}", lab.number, lab.slug, lab.title()))
         .collect();
     let progress = crate::check::progress::summary();
-    let picked = Select::new("Which lab? (Esc leaves)", options)
+    let question = pick("Which lab? (Esc leaves)", "选择哪个实验？（Esc 退出）");
+    let picked = Select::new(question, options)
         .with_page_size(LABS.len())
         .with_help_message(&progress)
         .raw_prompt();
@@ -169,25 +212,33 @@ fn choose_lab() -> anyhow::Result<Option<&'static Lab>> {
 
 fn choose_role(lab: &Lab, can_go_back: bool) -> anyhow::Result<Option<Vec<String>>> {
     let mut roles = lab.role_names();
-    roles.push(("guide".to_string(), "Print this lab's guide".to_string()));
+    let guide = pick("Print this lab's guide", "打印本实验的指南");
+    roles.push(("guide".to_string(), guide.to_string()));
     // One line per role, cut to the terminal (inquire draws each option on one line).
     let width = term::width_of(term::Out::Stdout).unwrap_or(80);
     if crate::check::plan_for(lab.number, crate::check::Role::Server).is_some() {
         roles.push((
             "starter".to_string(),
-            "Write a starter file for your own server (then `lab check`)".to_string(),
+            pick(
+                "Write a starter file for your own server (then `lab check`)",
+                "为你自己的服务器生成起始文件（然后用 `lab check` 检查）",
+            )
+            .to_string(),
         ));
     }
     let options: Vec<String> = roles
         .iter()
         .map(|(name, about)| term::fit_line(&format!("{name:<8} {about}"), width.saturating_sub(3)))
         .collect();
-    let esc = if can_go_back {
-        "Esc goes back"
-    } else {
-        "Esc leaves"
+    let esc = match can_go_back {
+        true => pick("Esc goes back", "Esc 返回"),
+        false => pick("Esc leaves", "Esc 退出"),
     };
-    let question = format!("Lab {} — {}: which role? ({esc})", lab.number, lab.slug);
+    let (number, slug) = (lab.number, lab.slug);
+    let question = tr!(
+        "Lab {number} — {slug}: which role? ({esc})",
+        "实验 {number} — {slug}：选择哪个角色？（{esc}）"
+    );
     let Some(picked) = answered(Select::new(&question, options).raw_prompt())? else {
         return Ok(None);
     };

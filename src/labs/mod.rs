@@ -13,6 +13,8 @@ use std::fmt;
 
 use clap::{ArgMatches, Command, FromArgMatches, Subcommand};
 
+use crate::lang;
+
 pub mod async_room;
 pub mod chat_room;
 pub mod companions;
@@ -55,13 +57,34 @@ pub struct Lab {
     pub protocol: Protocol,
     /// `labs/NN-slug/README.md`, built into the binary so `lab N guide` works anywhere.
     pub guide: &'static str,
+    /// The lab's title, goal and role descriptions in Chinese (`--lang zh`).
+    pub zh: Zh,
     /// The lab's roles (server, client, ...) with their options, from the lab's `Role`.
     pub roles: fn() -> Command,
     /// Runs the role that clap parsed.
     pub run: fn(&Lab, &ArgMatches) -> anyhow::Result<()>,
 }
 
+/// What `lab list`, the menu and `lab N` say about a lab in Chinese. (The English is
+/// the lab's own fields, and each role's help in the lab's `Role`.)
+pub struct Zh {
+    pub title: &'static str,
+    pub goal: &'static str,
+    /// Each role's one-line description: (role, description), every role once.
+    pub roles: &'static [(&'static str, &'static str)],
+}
+
 impl Lab {
+    /// The title in the language `lab` speaks.
+    pub fn title(&self) -> &'static str {
+        lang::pick(self.title, self.zh.title)
+    }
+
+    /// What the student learns, in the language `lab` speaks.
+    pub fn goal(&self) -> &'static str {
+        lang::pick(self.goal, self.zh.goal)
+    }
+
     /// `01-echo`: the folder of the lab's guide under `labs/`.
     pub fn folder(&self) -> String {
         format!("{:02}-{}", self.number, self.slug)
@@ -72,8 +95,13 @@ impl Lab {
         (self.roles)()
             .get_subcommands()
             .map(|role| {
-                let about = role.get_about().map(|a| a.to_string()).unwrap_or_default();
-                (role.get_name().to_string(), about)
+                let name = role.get_name();
+                let zh = self.zh.roles.iter().find(|(role, _)| *role == name);
+                let about = match zh {
+                    Some((_, about)) if lang::zh() => about.to_string(),
+                    _ => role.get_about().map(|a| a.to_string()).unwrap_or_default(),
+                };
+                (name.to_string(), about)
             })
             .collect()
     }
@@ -88,6 +116,15 @@ pub const LABS: &[Lab] = &[
         port: 6666,
         protocol: Protocol::Tcp,
         guide: include_str!("../../labs/01-echo/README.md"),
+        zh: Zh {
+            title: "套接字的基本步骤，一次服务一个客户端",
+            goal: "按顺序学会 socket、bind、listen、accept、recv、send、close，以及哪些调用会阻塞",
+            roles: &[
+                ("server", "回显服务器：每个套接字调用发生时都显示出来"),
+                ("client", "客户端：发送你输入的每一行，并打印回复"),
+                ("playground", "一个窗口：每个套接字调用一个按键，顺序随你，用的是真实的套接字"),
+            ],
+        },
         roles: roles_of::<echo::Role>,
         run: |lab, matches| run_role(matches, |role| echo::run(role, lab)),
     },
@@ -100,6 +137,15 @@ pub const LABS: &[Lab] = &[
         port: 12345,
         protocol: Protocol::Tcp,
         guide: include_str!("../../labs/02-encoding/README.md"),
+        zh: Zh {
+            title: "文本就是字节：UTF-8 与 GBK",
+            goal: "为什么用 UTF-8 发送的“尹哲”按 GBK 读成“灏瑰摬”，为什么 GBK 字节不是合法的 UTF-8，以及一个字符被 recv() 拆开",
+            roles: &[
+                ("server", "服务器：以十六进制显示每次 recv() 的字节，并分别按 UTF-8 和 GBK 解读"),
+                ("client", "客户端：把你输入的每一行按 UTF-8 或 GBK 编码成字节发送"),
+                ("demo", "不联网：一段文本的 UTF-8 和 GBK 字节，各用两种编码解读"),
+            ],
+        },
         roles: roles_of::<encoding::Role>,
         run: |lab, matches| run_role(matches, |role| encoding::run(role, lab)),
     },
@@ -112,6 +158,14 @@ pub const LABS: &[Lab] = &[
         port: 9000,
         protocol: Protocol::Tcp,
         guide: include_str!("../../labs/03-half-duplex/README.md"),
+        zh: Zh {
+            title: "轮流说话：一次只和一个客户端聊天",
+            goal: "轮流发言的聊天：谁在何时可以说话，任一方输入 q 退出，接着服务下一个客户端，以及客户端如何立刻发现服务器已离开",
+            roles: &[
+                ("server", "服务器：一次和一个客户端轮流对话，回复由你输入"),
+                ("client", "客户端：发送 NAME:text，然后等待服务器回复；输入 `q` 退出"),
+            ],
+        },
         roles: roles_of::<half_duplex::Role>,
         run: |lab, matches| run_role(matches, |role| half_duplex::run(role, lab)),
     },
@@ -124,6 +178,15 @@ pub const LABS: &[Lab] = &[
         port: 12000,
         protocol: Protocol::Tcp,
         guide: include_str!("../../labs/04-threads/README.md"),
+        zh: Zh {
+            title: "每个客户端一个线程：同时服务多个客户端",
+            goal: "每个客户端一个线程，同时服务五个乃至更多客户端，并区分正常退出、连接丢失和连接被重置",
+            roles: &[
+                ("server", "服务器：每个客户端一个线程，记录谁来谁走，并提供控制台（/help）"),
+                ("client", "客户端：你输入的同时显示收到的内容（全双工）；输入 `exit` 离开"),
+                ("swarm", "同时打开 N 个客户端：它们说话，然后以三种方式各自离开"),
+            ],
+        },
         roles: roles_of::<threads::Role>,
         run: |lab, matches| run_role(matches, |role| threads::run(role, lab)),
     },
@@ -135,6 +198,15 @@ pub const LABS: &[Lab] = &[
         port: 9000,
         protocol: Protocol::Udp,
         guide: include_str!("../../labs/05-udp/README.md"),
+        zh: Zh {
+            title: "数据报：一个套接字，多个对端，没有连接",
+            goal: "不需要 accept 的 recvfrom/sendto，一个套接字服务多个对端，并现场重现 UDP 的典型错误",
+            roles: &[
+                ("server", "UDP 服务器：一个套接字，打印每个数据报及其发送方，并回复"),
+                ("client", "客户端：你输入的每一行是一个数据报；显示是谁回复的"),
+                ("errors", "在回环地址上现场重现 UDP 的典型错误，并检查操作系统的实际行为"),
+            ],
+        },
         roles: roles_of::<udp::Role>,
         run: |lab, matches| run_role(matches, |role| udp::run(role, lab)),
     },
@@ -147,6 +219,14 @@ pub const LABS: &[Lab] = &[
         port: 5555,
         protocol: Protocol::Tcp,
         guide: include_str!("../../labs/06-chat-room/README.md"),
+        zh: Zh {
+            title: "带昵称和管理员的聊天室",
+            goal: "同时服务多个客户端：昵称、群发与私聊、可以发公告、踢人和限制人数的管理员，以及为什么一个慢客户端不能拖住其他人",
+            roles: &[
+                ("server", "聊天室：同时服务多个客户端，这个终端就是管理员"),
+                ("client", "聊天客户端：你输入的同时显示别人说的话"),
+            ],
+        },
         roles: roles_of::<chat_room::Role>,
         run: |lab, matches| run_role(matches, |role| chat_room::run(role, lab)),
     },
@@ -159,6 +239,14 @@ pub const LABS: &[Lab] = &[
         port: 7777,
         protocol: Protocol::Tcp,
         guide: include_str!("../../labs/07-framing/README.md"),
+        zh: Zh {
+            title: "字节流中的消息边界",
+            goal: "TCP 是字节流：消息会粘在一起，也会被拆开（粘包）；用换行符分帧或长度前缀分帧把完整的消息找回来",
+            roles: &[
+                ("server", "服务器：打印每次 recv()，以及从字节流中还原出的每条消息"),
+                ("client", "客户端：连续发送一串短消息和一条长消息，中间不停顿"),
+            ],
+        },
         roles: roles_of::<framing::Role>,
         run: |lab, matches| run_role(matches, |role| framing::run(role, lab)),
     },
@@ -171,6 +259,16 @@ pub const LABS: &[Lab] = &[
         port: 8888,
         protocol: Protocol::Tcp,
         guide: include_str!("../../labs/08-lifecycle/README.md"),
+        zh: Zh {
+            title: "一个连接的一生，按操作系统的记录",
+            goal: "三次握手与 backlog、半关闭、CLOSE_WAIT、TIME_WAIT 与 SO_REUSEADDR、连接重置、关闭监听套接字，每一项都从操作系统自己的套接字表中读出",
+            roles: &[
+                ("server", "服务器：回复每一行，并在每一步之后显示它的套接字状态"),
+                ("client", "客户端：发送你输入的每一行；/shutdown、/close、/reset、/stop、/read"),
+                ("states", "实时显示本机该端口上的 TCP 套接字表（本地地址、远端地址、状态、队列）"),
+                ("experiments", "在回环地址上现场运行八个实验，并检查操作系统的实际行为"),
+            ],
+        },
         roles: roles_of::<lifecycle::Role>,
         run: |lab, matches| run_role(matches, |role| lifecycle::run(role, lab)),
     },
@@ -183,6 +281,14 @@ pub const LABS: &[Lab] = &[
         port: 5509,
         protocol: Protocol::Tcp,
         guide: include_str!("../../labs/09-event-loop/README.md"),
+        zh: Zh {
+            title: "一个线程，一万个客户端：事件循环",
+            goal: "由一个线程服务的实验 6 聊天室：非阻塞套接字、用 poll() 等待就绪、部分写入的数据留在每个客户端的发件箱里，没有任何阻塞操作",
+            roles: &[
+                ("server", "单线程的实验 6 聊天室：一个事件循环处理所有套接字"),
+                ("swarm", "由一个线程驱动的 N 个聊天客户端（客户端一侧的事件循环），并给出报告"),
+            ],
+        },
         roles: roles_of::<event_loop::Role>,
         run: |lab, matches| run_role(matches, |role| event_loop::run(role, lab)),
     },
@@ -195,6 +301,13 @@ pub const LABS: &[Lab] = &[
         port: 5510,
         protocol: Protocol::Tcp,
         guide: include_str!("../../labs/10-async/README.md"),
+        zh: Zh {
+            title: "同一个聊天室，用 async/await：每个客户端一个任务",
+            goal: "用 tokio 实现的实验 6 聊天室：用任务代替线程，用有界通道做发件箱，以及线程、事件循环和 async 各自的代价",
+            roles: &[
+                ("server", "用 async/await（tokio）实现的实验 6 聊天室：每个客户端一个任务，而不是一个线程"),
+            ],
+        },
         roles: roles_of::<async_room::Role>,
         run: |lab, matches| run_role(matches, |role| async_room::run(role, lab)),
     },
@@ -227,6 +340,25 @@ mod tests {
 
     fn root() -> &'static Path {
         Path::new(env!("CARGO_MANIFEST_DIR"))
+    }
+
+    #[test]
+    fn every_lab_says_its_title_goal_and_each_role_in_chinese_too() {
+        for lab in LABS {
+            assert!(!lab.zh.title.is_empty() && !lab.zh.goal.is_empty());
+            let mut roles: Vec<&str> = lab.zh.roles.iter().map(|(role, _)| *role).collect();
+            roles.sort_unstable();
+            let mut wanted: Vec<String> = (lab.roles)()
+                .get_subcommands()
+                .map(|role| role.get_name().to_string())
+                .collect();
+            wanted.sort_unstable();
+            assert_eq!(
+                roles, wanted,
+                "lab {}: src/labs/mod.rs, `zh.roles`",
+                lab.number
+            );
+        }
     }
 
     #[test]
