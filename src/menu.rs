@@ -144,7 +144,7 @@ pub fn print_summary(lab: &Lab, out: &mut impl Write) -> io::Result<()> {
     if checked {
         let check = tr!(
             "Check your own program: `lab check {} server -- CMD` (see the guide, \"Your turn\").",
-            "检查你自己的程序：`lab check {} server -- CMD`（见指南的“动手写”一节）。",
+            "检查你自己的程序：`lab check {} server -- CMD`（见指南的“动手：自己写一个”一节）。",
             lab.number
         );
         writeln!(out, "{}", term::wrap(&check))?;
@@ -163,7 +163,7 @@ pub fn print_summary(lab: &Lab, out: &mut impl Write) -> io::Result<()> {
 /// `lab N guide`: the guide, then the lab's Python peers. On a pipe the Markdown as
 /// it is; on a terminal laid out to its width, through a pager (src/markdown.rs).
 pub fn print_guide(lab: &Lab, out: &mut impl Write) -> io::Result<()> {
-    let mut markdown = lab.guide.as_bytes().to_vec();
+    let mut markdown = lab.guide().as_bytes().to_vec();
     crate::labs::companions::print_peers(lab, &mut markdown)?;
     let terminal = io::stdout().is_terminal();
     if !crate::markdown::wanted(terminal) {

@@ -23,8 +23,11 @@ fn lab_numbers() -> Vec<String> {
         .collect()
 }
 
-fn guide(number: &str, render: bool) -> String {
-    let mut cmd = lab_cmd(&[number, "guide"]);
+/// The languages `lab` speaks, and the guide file each one prints.
+const LANGUAGES: [(&str, &str); 2] = [("en", "README.md"), ("zh", "README.zh-CN.md")];
+
+fn guide(number: &str, render: bool, lang: &str) -> String {
+    let mut cmd = lab_cmd(&["--lang", lang, number, "guide"]);
     if render {
         cmd.env("SOCKET_LAB_RENDER", "1")
             .env("SOCKET_LAB_COLUMNS", "80");
@@ -49,14 +52,22 @@ fn code_lines_and_headings(markdown: &str) -> (Vec<&str>, Vec<&str>) {
     (code, headings)
 }
 
+fn each_lab_in_each_language() -> Vec<(String, (&'static str, &'static str))> {
+    let labs = lab_numbers();
+    LANGUAGES
+        .iter()
+        .flat_map(|language| labs.iter().map(move |n| (n.clone(), *language)))
+        .collect()
+}
+
 fn words(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[test]
 fn on_a_pipe_the_guide_is_the_markdown_file_as_it_is() {
-    for number in lab_numbers() {
-        let raw = guide(&number, false);
+    for (number, (lang, file)) in each_lab_in_each_language() {
+        let raw = guide(&number, false, lang);
         let folder = std::fs::read_dir("labs")
             .unwrap()
             .map(|entry| entry.unwrap().path())
@@ -66,19 +77,20 @@ fn on_a_pipe_the_guide_is_the_markdown_file_as_it_is() {
                     == number.parse::<u8>().ok()
             })
             .unwrap_or_else(|| panic!("no labs/ folder for lab {number}"));
-        let file = std::fs::read_to_string(folder.join("README.md")).unwrap();
+        let file = std::fs::read_to_string(folder.join(file)).unwrap();
         assert!(
             raw.starts_with(&file),
-            "lab {number}: not the file as it is"
+            "lab {number} --lang {lang}: not the file as it is"
         );
     }
 }
 
 #[test]
 fn laid_out_at_80_columns_every_guide_fits_and_keeps_its_headings() {
-    for number in lab_numbers() {
-        let raw = guide(&number, false);
-        let shown = guide(&number, true);
+    for (number, (lang, _)) in each_lab_in_each_language() {
+        let (raw, shown) = (guide(&number, false, lang), guide(&number, true, lang));
+        // Named in the messages below as `lab 1 --lang zh`.
+        let number = format!("{number} --lang {lang}");
         if raw.contains("\n| ") {
             assert!(
                 shown.contains('│'),
@@ -134,4 +146,29 @@ fn no_color_lays_the_guide_out_without_escapes() {
     let shown = String::from_utf8(shown).unwrap();
     assert!(!shown.contains('\x1b'), "{shown}");
     assert!(shown.contains("## Run it"), "{shown}");
+}
+
+#[test]
+fn in_chinese_the_guide_and_the_answers_are_the_chinese_ones() {
+    let guide = lab_cmd(&["--lang", "zh", "3", "guide"]).assert().success();
+    let guide = String::from_utf8_lossy(&guide.get_output().stdout).to_string();
+    assert!(guide.starts_with("# 实验 3 — half-duplex"), "{guide}");
+    let answers = lab_cmd(&["--lang", "zh", "3", "answers"]).assert().success();
+    let answers = String::from_utf8_lossy(&answers.get_output().stdout).to_string();
+    assert!(answers.contains("**第 1 步：**"), "{answers}");
+    // A Chinese locale chooses Chinese; `--lang en` overrides it.
+    let chinese = lab_cmd(&["1", "answers"])
+        .env_remove("LC_ALL")
+        .env("LANG", "zh_CN.UTF-8")
+        .assert()
+        .success();
+    let chinese = String::from_utf8_lossy(&chinese.get_output().stdout).to_string();
+    assert!(chinese.contains("**第 1 步：**"), "{chinese}");
+    let english = lab_cmd(&["--lang", "en", "1", "answers"])
+        .env_remove("LC_ALL")
+        .env("LANG", "zh_CN.UTF-8")
+        .assert()
+        .success();
+    let english = String::from_utf8_lossy(&english.get_output().stdout).to_string();
+    assert!(english.contains("**Step 1.**"), "{english}");
 }

@@ -160,6 +160,7 @@ pub fn print_peers(lab: &Lab, out: &mut impl Write) -> io::Result<()> {
 /// `lab N answers`.
 pub fn print_answers(lab: &Lab, out: &mut impl Write) -> io::Result<()> {
     match of(lab) {
+        Some(_) if crate::lang::zh() => out.write_all(lab.zh.answers.as_bytes()),
         Some(companion) => out.write_all(companion.answers.as_bytes()),
         None => writeln!(out, "Lab {} has no answers yet.", lab.number),
     }

@@ -26,6 +26,8 @@ pub mod framing;
 pub mod half_duplex;
 pub mod lifecycle;
 pub mod threads;
+#[cfg(test)]
+mod translations;
 pub mod udp;
 
 /// TCP (a connected byte stream) or UDP (separate datagrams).
@@ -72,12 +74,21 @@ pub struct Zh {
     pub goal: &'static str,
     /// Each role's one-line description: (role, description), every role once.
     pub roles: &'static [(&'static str, &'static str)],
+    /// `labs/NN-slug/README.zh-CN.md`: the guide in Chinese.
+    pub guide: &'static str,
+    /// `labs/NN-slug/answers.zh-CN.md`: the answers in Chinese (`**第 N 步：**`).
+    pub answers: &'static str,
 }
 
 impl Lab {
     /// The title in the language `lab` speaks.
     pub fn title(&self) -> &'static str {
         lang::pick(self.title, self.zh.title)
+    }
+
+    /// The guide in the language `lab` speaks.
+    pub fn guide(&self) -> &'static str {
+        lang::pick(self.guide, self.zh.guide)
     }
 
     /// What the student learns, in the language `lab` speaks.
@@ -124,6 +135,8 @@ pub const LABS: &[Lab] = &[
                 ("client", "客户端：发送你输入的每一行，并打印回复"),
                 ("playground", "一个窗口：每个套接字调用一个按键，顺序随你，用的是真实的套接字"),
             ],
+            guide: include_str!("../../labs/01-echo/README.zh-CN.md"),
+            answers: include_str!("../../labs/01-echo/answers.zh-CN.md"),
         },
         roles: roles_of::<echo::Role>,
         run: |lab, matches| run_role(matches, |role| echo::run(role, lab)),
@@ -145,6 +158,8 @@ pub const LABS: &[Lab] = &[
                 ("client", "客户端：把你输入的每一行按 UTF-8 或 GBK 编码成字节发送"),
                 ("demo", "不联网：一段文本的 UTF-8 和 GBK 字节，各用两种编码解读"),
             ],
+            guide: include_str!("../../labs/02-encoding/README.zh-CN.md"),
+            answers: include_str!("../../labs/02-encoding/answers.zh-CN.md"),
         },
         roles: roles_of::<encoding::Role>,
         run: |lab, matches| run_role(matches, |role| encoding::run(role, lab)),
@@ -165,6 +180,8 @@ pub const LABS: &[Lab] = &[
                 ("server", "服务器：一次和一个客户端轮流对话，回复由你输入"),
                 ("client", "客户端：发送 NAME:text，然后等待服务器回复；输入 `q` 退出"),
             ],
+            guide: include_str!("../../labs/03-half-duplex/README.zh-CN.md"),
+            answers: include_str!("../../labs/03-half-duplex/answers.zh-CN.md"),
         },
         roles: roles_of::<half_duplex::Role>,
         run: |lab, matches| run_role(matches, |role| half_duplex::run(role, lab)),
@@ -186,6 +203,8 @@ pub const LABS: &[Lab] = &[
                 ("client", "客户端：你输入的同时显示收到的内容（全双工）；输入 `exit` 离开"),
                 ("swarm", "同时打开 N 个客户端：它们说话，然后以三种方式各自离开"),
             ],
+            guide: include_str!("../../labs/04-threads/README.zh-CN.md"),
+            answers: include_str!("../../labs/04-threads/answers.zh-CN.md"),
         },
         roles: roles_of::<threads::Role>,
         run: |lab, matches| run_role(matches, |role| threads::run(role, lab)),
@@ -206,6 +225,8 @@ pub const LABS: &[Lab] = &[
                 ("client", "客户端：你输入的每一行是一个数据报；显示是谁回复的"),
                 ("errors", "在回环地址上现场重现 UDP 的典型错误，并检查操作系统的实际行为"),
             ],
+            guide: include_str!("../../labs/05-udp/README.zh-CN.md"),
+            answers: include_str!("../../labs/05-udp/answers.zh-CN.md"),
         },
         roles: roles_of::<udp::Role>,
         run: |lab, matches| run_role(matches, |role| udp::run(role, lab)),
@@ -226,6 +247,8 @@ pub const LABS: &[Lab] = &[
                 ("server", "聊天室：同时服务多个客户端，这个终端就是管理员"),
                 ("client", "聊天客户端：你输入的同时显示别人说的话"),
             ],
+            guide: include_str!("../../labs/06-chat-room/README.zh-CN.md"),
+            answers: include_str!("../../labs/06-chat-room/answers.zh-CN.md"),
         },
         roles: roles_of::<chat_room::Role>,
         run: |lab, matches| run_role(matches, |role| chat_room::run(role, lab)),
@@ -246,6 +269,8 @@ pub const LABS: &[Lab] = &[
                 ("server", "服务器：打印每次 recv()，以及从字节流中还原出的每条消息"),
                 ("client", "客户端：连续发送一串短消息和一条长消息，中间不停顿"),
             ],
+            guide: include_str!("../../labs/07-framing/README.zh-CN.md"),
+            answers: include_str!("../../labs/07-framing/answers.zh-CN.md"),
         },
         roles: roles_of::<framing::Role>,
         run: |lab, matches| run_role(matches, |role| framing::run(role, lab)),
@@ -268,6 +293,8 @@ pub const LABS: &[Lab] = &[
                 ("states", "实时显示本机该端口上的 TCP 套接字表（本地地址、远端地址、状态、队列）"),
                 ("experiments", "在回环地址上现场运行八个实验，并检查操作系统的实际行为"),
             ],
+            guide: include_str!("../../labs/08-lifecycle/README.zh-CN.md"),
+            answers: include_str!("../../labs/08-lifecycle/answers.zh-CN.md"),
         },
         roles: roles_of::<lifecycle::Role>,
         run: |lab, matches| run_role(matches, |role| lifecycle::run(role, lab)),
@@ -288,6 +315,8 @@ pub const LABS: &[Lab] = &[
                 ("server", "单线程的实验 6 聊天室：一个事件循环处理所有套接字"),
                 ("swarm", "由一个线程驱动的 N 个聊天客户端（客户端一侧的事件循环），并给出报告"),
             ],
+            guide: include_str!("../../labs/09-event-loop/README.zh-CN.md"),
+            answers: include_str!("../../labs/09-event-loop/answers.zh-CN.md"),
         },
         roles: roles_of::<event_loop::Role>,
         run: |lab, matches| run_role(matches, |role| event_loop::run(role, lab)),
@@ -307,6 +336,8 @@ pub const LABS: &[Lab] = &[
             roles: &[
                 ("server", "用 async/await（tokio）实现的实验 6 聊天室：每个客户端一个任务，而不是一个线程"),
             ],
+            guide: include_str!("../../labs/10-async/README.zh-CN.md"),
+            answers: include_str!("../../labs/10-async/answers.zh-CN.md"),
         },
         roles: roles_of::<async_room::Role>,
         run: |lab, matches| run_role(matches, |role| async_room::run(role, lab)),
