@@ -17,6 +17,36 @@ fn lab_list_shows_every_lab_with_number_slug_and_port() {
 }
 
 #[test]
+fn lab_list_speaks_chinese_with_lang_zh_or_a_chinese_locale_and_english_with_lang_en() {
+    lab_cmd(&["--lang", "zh", "list"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("套接字的基本步骤，一次服务一个客户端"))
+        .stdout(predicate::str::contains("角色：server, client, playground"));
+    lab_cmd(&["list"])
+        .env_remove("LC_ALL")
+        .env("LANG", "zh_CN.UTF-8")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("文本就是字节"));
+    lab_cmd(&["list", "--lang", "en"])
+        .env("LC_ALL", "zh_CN.UTF-8")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Text is bytes: UTF-8 vs GBK"))
+        .stdout(predicate::str::contains("文本").not());
+    // An unknown lab: clap's usage error, then the tip in Chinese.
+    lab_cmd(&["--lang", "zh", "99", "server"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("提示：`lab list` 列出所有实验"));
+    lab_cmd(&["--lang", "fr", "list"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("en (English) or zh (中文)"));
+}
+
+#[test]
 fn lab_without_a_terminal_prints_the_list_and_how_to_start_a_lab() {
     lab_cmd(&[])
         .assert()

@@ -534,3 +534,24 @@ fn the_uis_stop_on_a_closed_terminal_even_without_a_sighup() {
 fn master_raw(fd: &impl std::os::fd::AsRawFd) -> RawFd {
     fd.as_raw_fd()
 }
+
+/// The menu in Chinese (`--lang zh`): the question, the labs' titles, then a lab's
+/// roles; Esc goes back and Esc leaves.
+#[test]
+fn the_menu_speaks_chinese_with_lang_zh() {
+    let mut tty = Tty::start(&["--lang", "zh"]);
+    let screen = tty.wait_screen("选择哪个实验");
+    assert!(screen.contains("套接字的基本步骤"), "{screen}");
+    tty.type_keys("\r");
+    let screen = tty.wait_screen("选择哪个角色");
+    assert!(screen.contains("回显服务器"), "{screen}");
+    tty.type_keys("\x1b");
+    // Back at the labs: the question a second time, below the first.
+    let deadline = Instant::now() + SCREEN_PATIENCE;
+    while tty.screen().matches("选择哪个实验").count() < 2 {
+        assert!(Instant::now() < deadline, "{}", tty.screen());
+        thread::sleep(Duration::from_millis(20));
+    }
+    tty.type_keys("\x1b");
+    assert_eq!(tty.wait_exit(), 0);
+}
