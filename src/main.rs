@@ -123,7 +123,7 @@ fn run(matches: &ArgMatches) -> anyhow::Result<()> {
                 }
                 None => printed(menu::print_summary(lab, &mut out)),
                 Some(("guide", _)) => printed(menu::print_guide(lab, &mut out)),
-                Some(("answers", _)) => printed(labs::companions::print_answers(lab, &mut out)),
+                Some(("answers", _)) => printed(menu::print_answers(lab, &mut out)),
                 Some(("starter", starter_matches)) => {
                     let args = check::starter::StarterArgs::from_arg_matches(starter_matches)?;
                     check::starter::write(lab, args, &mut out)

@@ -165,13 +165,25 @@ pub fn print_summary(lab: &Lab, out: &mut impl Write) -> io::Result<()> {
 pub fn print_guide(lab: &Lab, out: &mut impl Write) -> io::Result<()> {
     let mut markdown = lab.guide().as_bytes().to_vec();
     crate::labs::companions::print_peers(lab, &mut markdown)?;
+    print_markdown(&markdown, out)
+}
+
+/// `lab N answers`: like the guide, laid out on a terminal, as it is on a pipe.
+pub fn print_answers(lab: &Lab, out: &mut impl Write) -> io::Result<()> {
+    let mut markdown = Vec::new();
+    crate::labs::companions::print_answers(lab, &mut markdown)?;
+    print_markdown(&markdown, out)
+}
+
+/// Markdown on stdout: laid out for the terminal (and paged), or as it is on a pipe.
+fn print_markdown(markdown: &[u8], out: &mut impl Write) -> io::Result<()> {
     let terminal = io::stdout().is_terminal();
     if !crate::markdown::wanted(terminal) {
-        return out.write_all(&markdown);
+        return out.write_all(markdown);
     }
     let width = term::width_of(term::Out::Stdout).unwrap_or(80);
     let color = colored::control::SHOULD_COLORIZE.should_colorize();
-    let text = crate::markdown::render(&String::from_utf8_lossy(&markdown), width, color);
+    let text = crate::markdown::render(&String::from_utf8_lossy(markdown), width, color);
     crate::markdown::show(&text, terminal, out)
 }
 

@@ -21,7 +21,9 @@ fn lab_list_speaks_chinese_with_lang_zh_or_a_chinese_locale_and_english_with_lan
     lab_cmd(&["--lang", "zh", "list"])
         .assert()
         .success()
-        .stdout(predicate::str::contains("套接字的基本步骤，一次服务一个客户端"))
+        .stdout(predicate::str::contains(
+            "套接字的基本步骤，一次服务一个客户端",
+        ))
         .stdout(predicate::str::contains("角色：server, client, playground"));
     lab_cmd(&["list"])
         .env_remove("LC_ALL")

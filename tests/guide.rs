@@ -153,7 +153,9 @@ fn in_chinese_the_guide_and_the_answers_are_the_chinese_ones() {
     let guide = lab_cmd(&["--lang", "zh", "3", "guide"]).assert().success();
     let guide = String::from_utf8_lossy(&guide.get_output().stdout).to_string();
     assert!(guide.starts_with("# 实验 3 — half-duplex"), "{guide}");
-    let answers = lab_cmd(&["--lang", "zh", "3", "answers"]).assert().success();
+    let answers = lab_cmd(&["--lang", "zh", "3", "answers"])
+        .assert()
+        .success();
     let answers = String::from_utf8_lossy(&answers.get_output().stdout).to_string();
     assert!(answers.contains("**第 1 步：**"), "{answers}");
     // A Chinese locale chooses Chinese; `--lang en` overrides it.
