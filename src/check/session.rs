@@ -955,14 +955,38 @@ pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     needle.is_empty() || haystack.windows(needle.len()).any(|w| w == needle)
 }
 
-/// A UDP port nobody uses right now.
+/// A UDP port nobody uses right now (see [`free_port`]).
 fn free_udp_port() -> std::io::Result<u16> {
-    Ok(UdpSocket::bind((HOST, 0))?.local_addr()?.port())
+    unused_port(|port| UdpSocket::bind((HOST, port)).map(drop))
 }
 
-/// A port nobody uses right now: bind port 0, read the port, let it go.
+/// A TCP port nobody uses right now, for the student's server to bind.
 fn free_port() -> std::io::Result<u16> {
-    Ok(TcpListener::bind((HOST, 0))?.local_addr()?.port())
+    unused_port(|port| TcpListener::bind((HOST, port)).map(drop))
+}
+
+/// A port that `bind` could take right now, from 20000-32767: below the ports the OS
+/// hands out by itself (Linux from 32768, Windows and macOS from 49152). Port 0 would
+/// give one from that ephemeral range, which any connect() on the machine may take as
+/// its local port before the student's program binds it ("Address already in use").
+fn unused_port(bind: impl Fn(u16) -> std::io::Result<()>) -> std::io::Result<u16> {
+    use std::hash::{BuildHasher, Hasher};
+    const FIRST: u16 = 20_000;
+    const COUNT: u64 = 12_768;
+    for _ in 0..64 {
+        // A random start: RandomState is seeded afresh for every process and call.
+        let random = std::collections::hash_map::RandomState::new()
+            .build_hasher()
+            .finish();
+        let port = FIRST + (random % COUNT) as u16;
+        if bind(port).is_ok() {
+            return Ok(port);
+        }
+    }
+    Err(std::io::Error::new(
+        std::io::ErrorKind::AddrInUse,
+        "every port tried from 20000 to 32767 was taken",
+    ))
 }
 
 fn exit_text(status: ExitStatus) -> String {

@@ -1,7 +1,7 @@
 //! `lab check`: the correct example program of each lab and role passes every stage;
 //! each wrong one (labs/NN-slug/check/ROLE_wrong_STAGE.py) fails at STAGE, with a
-//! hint. Our own roles pass their lab's check. The student's program, and whatever
-//! it started, is gone when the check ends. Starters and progress.
+//! hint (tests/check/main.rs runs them all). The student's program, and whatever it
+//! started, is gone when the check ends. Starters and progress.
 //!
 //! The example programs are Python: where python3 is missing these tests say so and
 //! pass without running (`.ci/run` makes sure python3 is there).
@@ -14,65 +14,6 @@ use std::time::{Duration, Instant};
 
 use crate::common::lab_binary;
 use crate::harness::*;
-
-/// Our own roles speak their lab's protocol: `lab 1 server`, `lab 3 client`, and
-/// lab 2's server with `--print`, the option that follows the check's task.
-#[test]
-fn our_own_roles_pass_their_labs_check() {
-    let home = temp_dir("own");
-    let runs: [(&str, &str, &[&str]); 6] = [
-        ("1", "server", &["1", "server", "--port", "{port}"]),
-        ("1", "client", &["1", "client", "--port", "{port}"]),
-        (
-            "2",
-            "server",
-            &["2", "server", "--port", "{port}", "--print", "{encoding}"],
-        ),
-        (
-            "2",
-            "client",
-            &[
-                "2",
-                "client",
-                "--port",
-                "{port}",
-                "--encoding",
-                "{encoding}",
-            ],
-        ),
-        ("3", "server", &["3", "server", "--port", "{port}"]),
-        (
-            "3",
-            "client",
-            &["3", "client", "--port", "{port}", "--name", "amy"],
-        ),
-    ];
-    let handles: Vec<_> = runs
-        .iter()
-        .map(|&(lab_number, role, ours)| {
-            let home = home.to_path_buf();
-            thread::spawn(move || {
-                let mut args = vec!["check", lab_number, role, "--slow", "4", "--", lab_binary()];
-                args.extend_from_slice(ours);
-                (lab_number, role, lab(&args, &home))
-            })
-        })
-        .collect();
-    for handle in handles {
-        let (lab_number, role, out) = handle.join().expect("a check");
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "lab {lab_number} {role}:\n{}",
-            text(&out.stdout)
-        );
-        assert!(
-            text(&out.stdout).contains("DONE all"),
-            "{}",
-            text(&out.stdout)
-        );
-    }
-}
 
 #[test]
 fn a_failure_shows_the_bytes_with_a_marker_the_output_and_the_hint() {

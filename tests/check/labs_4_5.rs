@@ -1,64 +1,14 @@
 //! `lab check` for labs 4 (threads) and 5 (udp): the correct example program of each
 //! role passes every stage; each wrong one (labs/NN-slug/check/ROLE_wrong_STAGE.py)
-//! fails at STAGE, with a hint. Our own roles pass their lab's check. `--class` checks
-//! a folder of students one by one and leaves no process behind.
+//! fails at STAGE, with a hint (tests/check/main.rs runs them). `--class` checks a
+//! folder of students one by one and leaves no process behind.
 //!
 //! The example programs are Python: where python3 is missing these tests say so and
 //! pass without running.
 
 use std::thread;
 
-use crate::common::lab_binary;
 use crate::harness::*;
-
-/// `lab 4 server`, `lab 4 client`, `lab 5 server` and `lab 5 client` speak the
-/// protocols their checks state.
-#[test]
-fn our_own_lab_4_and_5_roles_pass_their_labs_check() {
-    let home = temp_dir("own");
-    let runs: [(&str, &str); 4] = [
-        ("4", "server"),
-        ("4", "client"),
-        ("5", "server"),
-        ("5", "client"),
-    ];
-    let handles: Vec<_> = runs
-        .iter()
-        .map(|&(lab_number, role)| {
-            let home = home.to_path_buf();
-            thread::spawn(move || {
-                let args = [
-                    "check",
-                    lab_number,
-                    role,
-                    "--slow",
-                    "4",
-                    "--",
-                    lab_binary(),
-                    lab_number,
-                    role,
-                    "--port",
-                    "{port}",
-                ];
-                (lab_number, role, lab(&args, &home))
-            })
-        })
-        .collect();
-    for handle in handles {
-        let (lab_number, role, out) = handle.join().expect("a check");
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "lab {lab_number} {role}:\n{}",
-            text(&out.stdout)
-        );
-        assert!(
-            text(&out.stdout).contains("DONE all"),
-            "{}",
-            text(&out.stdout)
-        );
-    }
-}
 
 /// `--class`: three students (one passes, one fails at `exit`, one hangs, floods its
 /// output and leaves a child behind in a session of its own) give a table, JSON and

@@ -1,64 +1,11 @@
 //! `lab check` for labs 6 and 7: the correct example program of each role passes
 //! every stage; each wrong one (labs/NN-slug/check/ROLE_wrong_STAGE.py) fails at
-//! STAGE, with a hint. Our own `lab 6 server`, `lab 6 client` and
-//! `lab 7 server --echo` pass their lab's check.
+//! STAGE, with a hint (tests/check/main.rs runs them).
 //!
 //! The example programs are Python: where python3 is missing these tests say so and
 //! pass without running.
 
-use std::thread;
-
-use crate::common::lab_binary;
 use crate::harness::*;
-
-/// Our own roles speak the tasks' protocols: `lab 6 server`, `lab 6 client` (the
-/// nickname typed as its first line) and `lab 7 server --echo` in both framings.
-#[test]
-fn our_lab_6_roles_and_lab_7_echo_server_pass_their_checks() {
-    let home = temp_dir("own");
-    let runs: [(&str, &str, &[&str]); 3] = [
-        ("6", "server", &["6", "server", "--port", "{port}"]),
-        ("6", "client", &["6", "client", "--port", "{port}"]),
-        (
-            "7",
-            "server",
-            &[
-                "7",
-                "server",
-                "--port",
-                "{port}",
-                "--framing",
-                "{framing}",
-                "--echo",
-            ],
-        ),
-    ];
-    let handles: Vec<_> = runs
-        .iter()
-        .map(|&(lab_number, role, ours)| {
-            let home = home.to_path_buf();
-            thread::spawn(move || {
-                let mut args = vec!["check", lab_number, role, "--slow", "4", "--", lab_binary()];
-                args.extend_from_slice(ours);
-                (lab_number, role, lab(&args, &home))
-            })
-        })
-        .collect();
-    for handle in handles {
-        let (lab_number, role, out) = handle.join().expect("a check");
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "lab {lab_number} {role}:\n{}",
-            text(&out.stdout)
-        );
-        assert!(
-            text(&out.stdout).contains("DONE all"),
-            "{}",
-            text(&out.stdout)
-        );
-    }
-}
 
 /// A failure in a labelled run names the framing, and the report shows the hint.
 #[test]

@@ -18,7 +18,8 @@ mod labs_6_7;
 
 use std::thread;
 
-use harness::{check_examples, have_python};
+use common::lab_binary;
+use harness::{check_examples, have_python, lab, temp_dir, text};
 
 /// Every lab's example programs, both roles, side by side (bounded by
 /// `harness::AT_ONCE`; the programs mostly wait, so they share the machine well): the
@@ -50,4 +51,54 @@ fn every_example_program_passes_or_fails_where_it_should() {
         .flat_map(|h| h.join().expect("a set of checks"))
         .collect();
     assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+}
+
+/// Our own roles speak the protocols their labs' checks state, every lab side by side:
+/// lab 2's server with `--print` and lab 7's with `--echo`, the options that follow
+/// the check's task, and lab 6's client with the nickname typed as its first line.
+#[test]
+fn our_own_roles_pass_their_labs_check() {
+    let home = temp_dir("own");
+    let port = ["--port", "{port}"];
+    let runs: [(&str, &str, &[&str]); 13] = [
+        ("1", "server", &[]),
+        ("1", "client", &[]),
+        ("2", "server", &["--print", "{encoding}"]),
+        ("2", "client", &["--encoding", "{encoding}"]),
+        ("3", "server", &[]),
+        ("3", "client", &["--name", "amy"]),
+        ("4", "server", &[]),
+        ("4", "client", &[]),
+        ("5", "server", &[]),
+        ("5", "client", &[]),
+        ("6", "server", &[]),
+        ("6", "client", &[]),
+        ("7", "server", &["--framing", "{framing}", "--echo"]),
+    ];
+    let handles: Vec<_> = runs
+        .iter()
+        .map(|&(lab_number, role, options)| {
+            let home = home.to_path_buf();
+            thread::spawn(move || {
+                let mut args = vec!["check", lab_number, role, "--slow", "4", "--"];
+                args.extend([lab_binary(), lab_number, role]);
+                args.extend(port);
+                args.extend_from_slice(options);
+                (lab_number, role, lab(&args, &home))
+            })
+        })
+        .collect();
+    for handle in handles {
+        let (lab_number, role, out) = handle.join().expect("a check");
+        let stdout = text(&out.stdout);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "lab {lab_number} {role}:\n{stdout}"
+        );
+        assert!(
+            stdout.contains("DONE all"),
+            "lab {lab_number} {role}:\n{stdout}"
+        );
+    }
 }
