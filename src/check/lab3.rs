@@ -12,6 +12,7 @@
 use std::net::TcpStream;
 
 use super::{hint, Failure, Outcome, Plan, Role, Session, Stage};
+use crate::lang::{pick, tr};
 
 const LAB: u8 = 3;
 /// How long a turn may take.
@@ -22,79 +23,109 @@ pub fn plan(role: Role) -> Plan {
         Role::Server => Plan::single(vec![
             Stage {
                 id: "accept",
-                name: "listens on the port it was given and accepts a client",
+                name: pick(
+                    "listens on the port it was given and accepts a client",
+                    "在给定的端口上监听，并接受一个客户端",
+                ),
                 run: server_accepts,
             },
             Stage {
                 id: "client-first",
-                name: "lets the client speak first and shows its message",
+                name: pick(
+                    "lets the client speak first and shows its message",
+                    "让客户端先说话，并显示它的消息",
+                ),
                 run: server_lets_client_speak_first,
             },
             Stage {
                 id: "reply",
-                name: "sends the reply the operator typed",
+                name: pick("sends the reply the operator typed", "发送操作员输入的回复"),
                 run: server_sends_typed_reply,
             },
             Stage {
                 id: "turns",
-                name: "keeps taking turns",
+                name: pick("keeps taking turns", "持续轮流对话"),
                 run: server_keeps_taking_turns,
             },
             Stage {
                 id: "client-q",
-                name: "ends the conversation when the client sends `q`",
+                name: pick(
+                    "ends the conversation when the client sends `q`",
+                    "客户端发来 `q` 时结束对话",
+                ),
                 run: server_ends_on_client_q,
             },
             Stage {
                 id: "next-client",
-                name: "then serves the next client",
+                name: pick("then serves the next client", "接着服务下一个客户端"),
                 run: server_serves_next_client,
             },
             Stage {
                 id: "server-q",
-                name: "sends the operator's `q` and ends the conversation",
+                name: pick(
+                    "sends the operator's `q` and ends the conversation",
+                    "发送操作员输入的 `q`，并结束对话",
+                ),
                 run: server_ends_on_operator_q,
             },
             Stage {
                 id: "client-vanishes",
-                name: "is not stuck when a client vanishes (recv() returns 0 bytes)",
+                name: pick(
+                    "is not stuck when a client vanishes (recv() returns 0 bytes)",
+                    "客户端突然消失（recv() 返回 0 字节）时不会卡住",
+                ),
                 run: server_survives_vanished_client,
             },
         ]),
         Role::Client => Plan::single(vec![
             Stage {
                 id: "connect",
-                name: "connects to the port it was given",
+                name: pick("connects to the port it was given", "连接到给定的端口"),
                 run: client_connects,
             },
             Stage {
                 id: "tagged",
-                name: "sends the typed line tagged `NAME:`",
+                name: pick(
+                    "sends the typed line tagged `NAME:`",
+                    "发送输入的一行，前面加上 `NAME:` 标签",
+                ),
                 run: client_sends_tagged_line,
             },
             Stage {
                 id: "reply-shown",
-                name: "prints the server's reply as text",
+                name: pick(
+                    "prints the server's reply as text",
+                    "把服务器的回复作为文本打印出来",
+                ),
                 run: client_prints_reply,
             },
             Stage {
                 id: "takes-turns",
-                name: "waits for the reply before sending the next line",
+                name: pick(
+                    "waits for the reply before sending the next line",
+                    "收到回复之后才发送下一行",
+                ),
                 run: client_takes_turns,
             },
             Stage {
                 id: "server-q",
-                name: "ends when the server sends `q`",
+                name: pick("ends when the server sends `q`", "服务器发来 `q` 时结束"),
                 run: client_ends_on_server_q,
             },
             Stage {
                 id: "client-q",
-                name: "sends a plain `q` and ends when `q` is typed",
+                name: pick(
+                    "sends a plain `q` and ends when `q` is typed",
+                    "输入 `q` 时发送单独的 `q`，并结束",
+                ),
                 run: client_sends_plain_q,
             },
             Stage {
                 id: "server-dies",
-                name: "notices at once that the server went away, and ends",
+                name: pick(
+                    "notices at once that the server went away, and ends",
+                    "服务器离开时立即察觉，并结束",
+                ),
                 run: client_notices_dead_server,
             },
         ]),
@@ -116,19 +147,32 @@ fn take_or_connect(s: &mut Session) -> Result<TcpStream, Failure> {
 fn client_says(s: &mut Session, conn: &mut TcpStream, name: &str, text: &str) -> Outcome {
     s.mark_output();
     s.send(conn, format!("{name}:{text}").as_bytes())?;
-    s.expect_output(text.as_bytes(), TURN, &format!("the message {text:?}"))
+    s.expect_output(
+        text.as_bytes(),
+        TURN,
+        &tr!("the message {text:?}", "消息 {text:?}"),
+    )
 }
 
 /// The operator's turn: type `reply` and wait until the client receives it.
 fn operator_says(s: &mut Session, conn: &mut TcpStream, reply: &str) -> Outcome {
     s.type_line(reply)?;
-    s.expect_bytes(conn, reply.as_bytes(), true, TURN, "the operator's reply")
+    s.expect_bytes(
+        conn,
+        reply.as_bytes(),
+        true,
+        TURN,
+        pick("the operator's reply", "操作员的回复"),
+    )
 }
 
 fn server_accepts(s: &mut Session) -> Outcome {
     let conn = s.connect().map_err(hint(
         LAB,
-        "bind the port from the command line (sys.argv[1]) or LAB_PORT, not a fixed 9000",
+        pick(
+            "bind the port from the command line (sys.argv[1]) or LAB_PORT, not a fixed 9000",
+            "绑定命令行给出的端口（sys.argv[1]）或 LAB_PORT，不要写死 9000",
+        ),
     ))?;
     s.conn = Some(conn);
     Ok(())
@@ -138,8 +182,12 @@ fn server_lets_client_speak_first(s: &mut Session) -> Outcome {
     let mut conn = take_or_connect(s)?;
     client_says(s, &mut conn, "amy", "hello there").map_err(hint(
         LAB,
-        "the client speaks first: after accept(), recv() its message and print it before \
-         asking the operator for a reply with input()",
+        pick(
+            "the client speaks first: after accept(), recv() its message and print it before \
+             asking the operator for a reply with input()",
+            "客户端先说话：accept() 之后，先 recv() 它的消息并打印出来，再用 input() 让操作\
+             员输入回复",
+        ),
     ))?;
     s.conn = Some(conn);
     Ok(())
@@ -156,8 +204,12 @@ fn server_sends_typed_reply(s: &mut Session) -> Outcome {
     };
     operator_says(s, &mut conn, "hi amy, 你好").map_err(hint(
         LAB,
-        "send the typed line as bytes: conn.sendall(reply.encode(\"utf-8\")); sending the \
-         str itself raises TypeError",
+        pick(
+            "send the typed line as bytes: conn.sendall(reply.encode(\"utf-8\")); sending the \
+             str itself raises TypeError",
+            "把输入的一行作为字节发送：conn.sendall(reply.encode(\"utf-8\"))；直接发送 str 会引\
+             发 TypeError",
+        ),
     ))?;
     s.conn = Some(conn);
     Ok(())
@@ -167,8 +219,12 @@ fn server_keeps_taking_turns(s: &mut Session) -> Outcome {
     let mut conn = take_or_connect(s)?;
     let how = hint(
         LAB,
-        "after sending the reply, go back to recv() for the client's next message: the \
-         conversation is a loop that only `q` (or the client leaving) ends",
+        pick(
+            "after sending the reply, go back to recv() for the client's next message: the \
+             conversation is a loop that only `q` (or the client leaving) ends",
+            "发送回复之后，回到 recv() 等待客户端的下一条消息：对话是一个循环，只有 `q`（或客户端\
+             离开）才能结束它",
+        ),
     );
     client_says(s, &mut conn, "amy", "how are you?").map_err(&how)?;
     operator_says(s, &mut conn, "fine, thanks").map_err(&how)?;
@@ -179,20 +235,34 @@ fn server_keeps_taking_turns(s: &mut Session) -> Outcome {
 fn server_ends_on_client_q(s: &mut Session) -> Outcome {
     let mut conn = take_or_connect(s)?;
     s.send(&mut conn, b"q")?;
-    s.expect_closed(&mut conn, TURN, "`q` from the client ends the conversation")
-        .map_err(hint(
-            LAB,
+    s.expect_closed(
+        &mut conn,
+        TURN,
+        pick(
+            "`q` from the client ends the conversation",
+            "客户端发来 `q` 时应结束对话",
+        ),
+    )
+    .map_err(hint(
+        LAB,
+        pick(
             "recv() gives bytes: compare data.decode().strip().upper() == \"Q\" (in Python 3 \
              b\"Q\" == \"Q\" is False), then close the connection",
-        ))
+            "recv() 得到的是字节：比较 data.decode().strip().upper() == \"Q\"（在 Python 3 中 \
+             b\"Q\" == \"Q\" 为 False），然后关闭连接",
+        ),
+    ))
 }
 
 fn server_serves_next_client(s: &mut Session) -> Outcome {
     let mut conn = s.connect()?;
     client_says(s, &mut conn, "bob", "good morning").map_err(hint(
         LAB,
-        "put accept() in a loop: after one conversation ends, the server waits for the \
-         next client instead of ending",
+        pick(
+            "put accept() in a loop: after one conversation ends, the server waits for the \
+             next client instead of ending",
+            "把 accept() 放进循环：一次对话结束后，服务器等待下一个客户端，而不是退出",
+        ),
     ))?;
     s.conn = Some(conn);
     Ok(())
@@ -209,20 +279,35 @@ fn server_ends_on_operator_q(s: &mut Session) -> Outcome {
     };
     let how = hint(
         LAB,
-        "when the operator types q, send it, then close the connection and go back to \
-         accept(): `q` from either side ends the conversation",
+        pick(
+            "when the operator types q, send it, then close the connection and go back to \
+             accept(): `q` from either side ends the conversation",
+            "操作员输入 q 时，先把它发出去，再关闭连接并回到 accept()：任何一方的 `q` 都\
+             会结束对话",
+        ),
     );
     operator_says(s, &mut conn, "q").map_err(&how)?;
-    s.expect_closed(&mut conn, TURN, "the operator's `q` ends the conversation")
-        .map_err(&how)
+    s.expect_closed(
+        &mut conn,
+        TURN,
+        pick(
+            "the operator's `q` ends the conversation",
+            "操作员的 `q` 应结束对话",
+        ),
+    )
+    .map_err(&how)
 }
 
 fn server_survives_vanished_client(s: &mut Session) -> Outcome {
     let how = hint(
         LAB,
-        "recv() returning b\"\" (0 bytes) means the client went away: leave the \
-         conversation and go back to accept(), instead of asking the operator for a reply \
-         nobody will read",
+        pick(
+            "recv() returning b\"\" (0 bytes) means the client went away: leave the \
+             conversation and go back to accept(), instead of asking the operator for a reply \
+             nobody will read",
+            "recv() 返回 b\"\"（0 字节）表示客户端已经离开：退出这次对话，回到 accept()，不要再让\
+             操作员输入一条没有人会读的回复",
+        ),
     );
     let mut conn = s.connect()?;
     client_says(s, &mut conn, "cid", "hello")?;
@@ -265,15 +350,19 @@ fn expect_tagged(s: &mut Session, conn: &mut TcpStream, line: &str) -> Outcome {
         .recv_matching(
             conn,
             TURN,
-            &format!("the typed line as NAME:{line}"),
+            &tr!(
+                "the typed line as NAME:{line}",
+                "以 NAME:{line} 形式发来的输入行"
+            ),
             &|got| tagged(got, line).is_some(),
             &|got| got.len() >= longest || !got.contains(&b':'),
         )
         .map_err(|f| f.expected(format!("NAME:{line}").as_bytes()))?;
     if tagged(&got, line).is_none() {
-        return Err(Failure::new(format!(
+        return Err(Failure::new(tr!(
             "the checker expected NAME:{line}, where NAME is 1 to 16 characters without \
-             spaces"
+             spaces",
+            "检查程序期望收到 NAME:{line}，其中 NAME 是 1 到 16 个字符，不含空格"
         ))
         .bytes(format!("NAME:{line}").as_bytes(), &got));
     }
@@ -290,8 +379,11 @@ fn take_or_accept(s: &mut Session) -> Result<TcpStream, Failure> {
 fn client_connects(s: &mut Session) -> Outcome {
     let conn = s.accept().map_err(hint(
         LAB,
-        "connect to the port from the command line (sys.argv[1]) or LAB_PORT, not a fixed \
-         9000",
+        pick(
+            "connect to the port from the command line (sys.argv[1]) or LAB_PORT, not a fixed \
+             9000",
+            "连接命令行给出的端口（sys.argv[1]）或 LAB_PORT，不要写死 9000",
+        ),
     ))?;
     s.conn = Some(conn);
     Ok(())
@@ -301,8 +393,12 @@ fn client_sends_tagged_line(s: &mut Session) -> Outcome {
     let mut conn = take_or_accept(s)?;
     expect_tagged(s, &mut conn, "hello").map_err(hint(
         LAB,
-        "put the name tag in front of each line: send f\"{name}:{line}\" as UTF-8, so the \
-         server can show who speaks",
+        pick(
+            "put the name tag in front of each line: send f\"{name}:{line}\" as UTF-8, so the \
+             server can show who speaks",
+            "在每一行前面加上名字标签：以 UTF-8 发送 f\"{name}:{line}\"，这样服务器才能显示\
+             是谁在说话",
+        ),
     ))?;
     s.conn = Some(conn);
     Ok(())
@@ -319,11 +415,15 @@ fn client_prints_reply(s: &mut Session) -> Outcome {
     };
     s.mark_output();
     s.send(&mut conn, "你好 amy".as_bytes())?;
-    s.expect_output("你好 amy".as_bytes(), TURN, "the reply")
+    s.expect_output("你好 amy".as_bytes(), TURN, pick("the reply", "回复"))
         .map_err(hint(
             LAB,
-            "print the reply as text: data.decode(\"utf-8\"); print(data) shows b'...' \
-             with escapes instead of the characters",
+            pick(
+                "print the reply as text: data.decode(\"utf-8\"); print(data) shows b'...' \
+                 with escapes instead of the characters",
+                "把回复作为文本打印：data.decode(\"utf-8\")；print(data) 显示的是带转义的 b'...'，\
+                 而不是字符本身",
+            ),
         ))?;
     s.conn = Some(conn);
     Ok(())
@@ -333,8 +433,11 @@ fn client_takes_turns(s: &mut Session) -> Outcome {
     let mut conn = take_or_accept(s)?;
     let how = hint(
         LAB,
-        "half-duplex means turns: after sending a line, wait in recv() for the reply \
-         before reading and sending the next line",
+        pick(
+            "half-duplex means turns: after sending a line, wait in recv() for the reply \
+             before reading and sending the next line",
+            "半双工就是轮流说话：发送一行之后，先在 recv() 中等待回复，再读取并发送下一行",
+        ),
     );
     s.type_line("one")?;
     s.type_line("two")?;
@@ -342,44 +445,67 @@ fn client_takes_turns(s: &mut Session) -> Outcome {
         .recv_matching(
             &mut conn,
             TURN,
-            "the first line as NAME:one",
+            pick("the first line as NAME:one", "以 NAME:one 形式发来的第一行"),
             &|got| tagged(got, "one").is_some(),
             &|got| !got.contains(&b':') || got.len() > 80,
         )
         .map_err(|f| f.expected(b"NAME:one"))
         .map_err(&how)?;
     if tagged(&got, "one").is_none() {
-        return Err(Failure::new(
+        return Err(Failure::new(pick(
             "the checker expected only NAME:one: the second line must wait for the reply",
-        )
+            "检查程序期望只收到 NAME:one：第二行必须等到回复之后再发",
+        ))
         .bytes(b"NAME:one", &got)
-        .hint(LAB, "wait for the reply before sending the next line"));
+        .hint(
+            LAB,
+            pick(
+                "wait for the reply before sending the next line",
+                "先等回复，再发送下一行",
+            ),
+        ));
     }
     s.did("waited 0.5 s: nothing more may arrive before the server's reply");
     s.expect_nothing(
         &mut conn,
         0.5,
-        "the second line must wait for the server's reply",
+        pick(
+            "the second line must wait for the server's reply",
+            "第二行必须等到服务器回复之后再发",
+        ),
     )
     .map_err(&how)?;
     s.mark_output();
     s.send(&mut conn, b"ok")?;
-    s.expect_output(b"ok", TURN, "the reply").map_err(&how)?;
+    s.expect_output(b"ok", TURN, pick("the reply", "回复"))
+        .map_err(&how)?;
     s.did("the client's turn again");
     let got = s
         .recv_matching(
             &mut conn,
             TURN,
-            "the second line as NAME:two",
+            pick(
+                "the second line as NAME:two",
+                "以 NAME:two 形式发来的第二行",
+            ),
             &|got| tagged(got, "two").is_some(),
             &|got| !got.contains(&b':') || got.len() > 80,
         )
         .map_err(|f| f.expected(b"NAME:two"))
         .map_err(&how)?;
     if tagged(&got, "two").is_none() {
-        return Err(Failure::new("the checker expected NAME:two")
-            .bytes(b"NAME:two", &got)
-            .hint(LAB, "one line per turn, tagged NAME:"));
+        return Err(Failure::new(pick(
+            "the checker expected NAME:two",
+            "检查程序期望收到 NAME:two",
+        ))
+        .bytes(b"NAME:two", &got)
+        .hint(
+            LAB,
+            pick(
+                "one line per turn, tagged NAME:",
+                "每轮只发一行，前面加上 NAME: 标签",
+            ),
+        ));
     }
     s.conn = Some(conn);
     Ok(())
@@ -395,12 +521,22 @@ fn client_ends_on_server_q(s: &mut Session) -> Outcome {
         }
     };
     s.send(&mut conn, b"q")?;
-    s.expect_exit(TURN, "`q` from the server ends the client")
-        .map_err(hint(
-            LAB,
+    s.expect_exit(
+        TURN,
+        pick(
+            "`q` from the server ends the client",
+            "服务器发来 `q` 时客户端应结束",
+        ),
+    )
+    .map_err(hint(
+        LAB,
+        pick(
             "recv() gives bytes: compare data.decode().strip().upper() == \"Q\" (in Python 3 \
              b\"q\" == \"q\" is False), then close and end",
-        ))?;
+            "recv() 得到的是字节：比较 data.decode().strip().upper() == \"Q\"（在 Python 3 中 \
+             b\"q\" == \"q\" 为 False），然后关闭连接并结束",
+        ),
+    ))?;
     Ok(())
 }
 
@@ -409,20 +545,36 @@ fn client_sends_plain_q(s: &mut Session) -> Outcome {
     let mut conn = s.accept()?;
     let how = hint(
         LAB,
-        "send a plain `q`, without the name tag: the classic server only ends the \
-         conversation on exactly `q`. Then close the socket and end",
+        pick(
+            "send a plain `q`, without the name tag: the classic server only ends the \
+             conversation on exactly `q`. Then close the socket and end",
+            "发送单独的 `q`，不带名字标签：经典的服务器只有收到恰好是 `q` 的消息才结束对话。然后关\
+             闭套接字并结束",
+        ),
     );
     s.type_line("q")?;
-    s.expect_bytes(&mut conn, b"q", true, TURN, "a plain `q`")
-        .map_err(&how)?;
+    s.expect_bytes(
+        &mut conn,
+        b"q",
+        true,
+        TURN,
+        pick("a plain `q`", "单独的 `q`"),
+    )
+    .map_err(&how)?;
     s.expect_closed(
         &mut conn,
         TURN,
-        "after `q` the client closes the connection",
+        pick(
+            "after `q` the client closes the connection",
+            "输入 `q` 后客户端应关闭连接",
+        ),
     )
     .map_err(&how)?;
-    s.expect_exit(TURN, "after `q` the client ends")
-        .map_err(&how)?;
+    s.expect_exit(
+        TURN,
+        pick("after `q` the client ends", "输入 `q` 后客户端应结束"),
+    )
+    .map_err(&how)?;
     Ok(())
 }
 
@@ -434,12 +586,19 @@ fn client_notices_dead_server(s: &mut Session) -> Outcome {
     s.close(conn);
     s.expect_exit(
         TURN,
-        "a client waiting for a reply from a server that died should notice and end",
+        pick(
+            "a client waiting for a reply from a server that died should notice and end",
+            "客户端在等待回复时服务器死掉了，客户端应当察觉并结束",
+        ),
     )
     .map_err(hint(
         LAB,
-        "recv() returning b\"\" (0 bytes) means the server went away: say so and end, \
-         instead of printing an empty reply and asking for more input",
+        pick(
+            "recv() returning b\"\" (0 bytes) means the server went away: say so and end, \
+             instead of printing an empty reply and asking for more input",
+            "recv() 返回 b\"\"（0 字节）表示服务器已经离开：说明这一情况并结束，不要打印一条空回复\
+             后继续要求输入",
+        ),
     ))?;
     Ok(())
 }
