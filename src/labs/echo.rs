@@ -398,7 +398,7 @@ fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
             "hands your message to the kernel, which sends it to the server.",
         );
         send_all(&socket, line.as_bytes(), &steps)
-            .map_err(|err| server_gone(server, "sending", &err, lab))?;
+            .map_err(|err| server_gone(server, crate::lang::pick("sending", "发送"), &err, lab))?;
         steps.done(format!("send({})", bytes(line.len())));
 
         if line == "exit" {
@@ -419,7 +419,14 @@ fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
                 let reply = buf[..n].strip_suffix(b"\n").unwrap_or(&buf[..n]);
                 say!("{}", safe(reply));
             }
-            Err(err) => return Err(server_gone(server, "waiting for the reply", &err, lab)),
+            Err(err) => {
+                return Err(server_gone(
+                    server,
+                    crate::lang::pick("waiting for the reply", "等待回复"),
+                    &err,
+                    lab,
+                ))
+            }
         }
     }
 }
