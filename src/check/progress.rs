@@ -270,7 +270,7 @@ pub fn summary() -> String {
         .collect();
     let mut line = tr!(
         "your programs: {passed} of {total} check stages passed",
-        "你的程序：{total} 个检查阶段已通过 {passed} 个"
+        "你的程序：{total} 个检查阶段中已通过 {passed} 个"
     );
     if !done.is_empty() {
         let done = done.join(pick(", ", "、"));

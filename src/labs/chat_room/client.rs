@@ -152,7 +152,7 @@ fn show_incoming(
     let why = match (why, last_word) {
         (None, Some(word)) => crate::lang::tr!(
             "the chat room at {server} closed the connection after: {word}",
-            "{server} 上的聊天室在这之后关闭了连接：{word}"
+            "{server} 上的聊天室说完最后一句就关闭了连接：{word}"
         ),
         (None, None) => hint::server_went_away(server, lab),
         (Some(err), _) => connection_broke(server, &err).to_string(),

@@ -420,7 +420,7 @@ impl Chat {
             }
             (None, Some(word)) => crate::lang::tr!(
                 "the chat room at {server} closed the connection after: {word}",
-                "{server} 上的聊天室在这之后关闭了连接：{word}"
+                "{server} 上的聊天室说完最后一句就关闭了连接：{word}"
             ),
             (None, None) => crate::lang::tr!(
                 "the chat room at {server} closed the connection: the server stopped. \

@@ -61,7 +61,7 @@ pub fn run(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
             };
             anyhow::bail!(crate::lang::tr!(
                 "{err} (at message {} of {count}){said}",
-                "{err}（在第 {} 条消息，共 {count} 条）{said}",
+                "{err}（发送第 {} 条消息时，共 {count} 条）{said}",
                 i + 1
             ));
         }
