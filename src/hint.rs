@@ -134,8 +134,8 @@ pub fn server_went_away(server: SocketAddr, lab: u8) -> String {
 }
 
 /// The connection to the server broke (reset, or a send() with no one to receive it)
-/// while the client was `doing` something (`pick("sending", "发送")`, in the student's
-/// language): the error in words, then the same advice as [`server_went_away`].
+/// while the client was `doing` something, in the student's language (`pick("sending",
+/// "发送时")`): the error in words, then the same advice as [`server_went_away`].
 pub fn server_connection_broke(
     server: SocketAddr,
     doing: &str,
@@ -145,7 +145,7 @@ pub fn server_connection_broke(
     tr!(
         "the connection to {server} broke while {doing}: {}. If the server was stopped, \
          start `lab {lab} server` again, then this client",
-        "与 {server} 的连接在{doing}时断开了：{}。如果服务器已被停止，请重新启动 \
+        "与 {server} 的连接在{doing}断开了：{}。如果服务器已被停止，请重新启动 \
          `lab {lab} server`，然后再运行这个客户端",
         describe(err)
     )

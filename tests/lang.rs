@@ -168,3 +168,24 @@ fn the_peers_after_a_guide_are_introduced_in_chinese() {
             "在仓库里用 `python3 labs/01-echo/peers/client.py` 运行它，",
         ));
 }
+
+#[test]
+fn a_bad_argument_is_explained_in_chinese() {
+    let prefix = "x".repeat(40);
+    lab_cmd(&[
+        "--lang", "zh", "9", "swarm", "--prefix", &prefix, "--port", "1",
+    ])
+    .assert()
+    .code(1)
+    .stderr(predicate::str::contains(format!(
+        "错误：--prefix \"{prefix}\" 生成的昵称形如"
+    )))
+    .stderr(predicate::str::contains("请换一个更短的前缀"));
+    // A value clap rejects: clap's frame stays English, our reason is Chinese.
+    lab_cmd(&["--lang", "zh", "7", "client", "--send-timeout", "x"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "`x` 不是一个大于 0、不超过 3600 的秒数（试试 10 或 0.5）",
+        ));
+}

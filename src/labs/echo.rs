@@ -397,8 +397,9 @@ fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
             &format!("send({})", bytes(line.len())),
             "hands your message to the kernel, which sends it to the server.",
         );
-        send_all(&socket, line.as_bytes(), &steps)
-            .map_err(|err| server_gone(server, crate::lang::pick("sending", "发送"), &err, lab))?;
+        send_all(&socket, line.as_bytes(), &steps).map_err(|err| {
+            server_gone(server, crate::lang::pick("sending", "发送时"), &err, lab)
+        })?;
         steps.done(format!("send({})", bytes(line.len())));
 
         if line == "exit" {
@@ -422,7 +423,7 @@ fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
             Err(err) => {
                 return Err(server_gone(
                     server,
-                    crate::lang::pick("waiting for the reply", "等待回复"),
+                    crate::lang::pick("waiting for the reply", "等待回复时"),
                     &err,
                     lab,
                 ))

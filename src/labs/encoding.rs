@@ -420,7 +420,7 @@ fn parse_seconds(text: &str) -> Result<Duration, String> {
 fn server_gone(server: SocketAddr, err: &std::io::Error, lab: &Lab) -> anyhow::Error {
     anyhow::anyhow!(hint::server_connection_broke(
         server,
-        crate::lang::pick("sending", "发送"),
+        crate::lang::pick("sending", "发送时"),
         err,
         lab.number
     ))

@@ -243,7 +243,12 @@ fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
         if is_quit(line.as_bytes()) {
             // A plain `q`, without the name tag: the classic server understands it too.
             conn.write_all(b"q").map_err(|err| {
-                server_gone(server, crate::lang::pick("sending q", "发送 q"), &err, lab)
+                server_gone(
+                    server,
+                    crate::lang::pick("sending q", "发送 q 时"),
+                    &err,
+                    lab,
+                )
             })?;
             say!("you ended the conversation");
             return Ok(());
@@ -256,8 +261,9 @@ fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
             );
             continue;
         }
-        conn.write_all(message.as_bytes())
-            .map_err(|err| server_gone(server, crate::lang::pick("sending", "发送"), &err, lab))?;
+        conn.write_all(message.as_bytes()).map_err(|err| {
+            server_gone(server, crate::lang::pick("sending", "发送时"), &err, lab)
+        })?;
 
         // The server's turn: recv() blocks until the reply comes, and we cannot type.
         // If the server dies now, its kernel closes the connection and recv() returns
@@ -272,7 +278,7 @@ fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
                 Err(err) => {
                     return Err(server_gone(
                         server,
-                        crate::lang::pick("waiting for the reply", "等待回复"),
+                        crate::lang::pick("waiting for the reply", "等待回复时"),
                         &err,
                         lab,
                     ))
