@@ -14,6 +14,7 @@ use std::time::Duration;
 use clap::Args;
 
 use crate::hint;
+use crate::lang::{pick, tr};
 use crate::term::say;
 
 /// `--host` and `--port`, shared by every role that opens a socket.
@@ -72,19 +73,27 @@ pub fn connect_tcp(servers: &[SocketAddr], lab: u8) -> anyhow::Result<(TcpStream
             Err(err) => last_error = Some(hint::connect_failed(err, server, lab)),
         }
     }
-    Err(last_error.unwrap_or_else(|| anyhow::anyhow!("no address to connect to")))
+    Err(last_error
+        .unwrap_or_else(|| anyhow::anyhow!(pick("no address to connect to", "没有可以连接的地址"))))
 }
 
 /// Prints `listening on 127.0.0.1:6666 (tcp)` with the port the OS really gave, so a
 /// student (or a test) started with `--port 0` learns the port. On 0.0.0.0 or `::`
 /// also warns, on stderr, that other machines can now reach the server.
 pub fn announce_listening(local: SocketAddr, protocol: impl Display) {
+    // Stays English in both languages: it names listen(), and scripts and tests wait
+    // for this line to learn the port.
     say!("listening on {local} ({protocol})");
     if local.ip().is_unspecified() {
+        let ip = local.ip();
         eprintln!(
-            "warning: listening on every network interface ({}): other machines on your \
-             network can now connect to this server. Use --host 127.0.0.1 to keep it private.",
-            local.ip()
+            "{}",
+            tr!(
+                "warning: listening on every network interface ({ip}): other machines on your \
+                 network can now connect to this server. Use --host 127.0.0.1 to keep it private.",
+                "警告：正在所有网络接口（{ip}）上监听：你所在网络中的其他机器现在都能连接这个\
+                 服务器。用 --host 127.0.0.1 可以只让本机连接。"
+            )
         );
     }
 }
@@ -134,7 +143,13 @@ impl AcceptFailures {
     /// accept() returned a client. After failures, says that the server serves again.
     pub fn recovered(&mut self) {
         if self.said.take().is_some() {
-            say!("accept() works again: the server is serving clients again");
+            say!(
+                "{}",
+                pick(
+                    "accept() works again: the server is serving clients again",
+                    "accept() 恢复正常：服务器又开始为客户端服务了"
+                )
+            );
         }
     }
 }

@@ -9,6 +9,8 @@ use std::io::{self, BufRead, IsTerminal, Write};
 
 use colored::{Color, ColoredString, Colorize};
 
+use crate::lang::{pick, tr};
+
 /// `println!` that ends the program quietly when stdout has been closed
 /// (`lab 1 server | head -3`), instead of panicking with "failed printing to stdout".
 macro_rules! say {
@@ -56,10 +58,21 @@ pub fn prompt(text: &str) {
 /// a signal sent the moment the server says it listens must find the handler.
 pub fn stop_on_ctrl_c() -> anyhow::Result<()> {
     ctrlc::set_handler(|| {
-        say!("stopped (Ctrl-C or SIGTERM); the server's sockets are closed");
+        say!(
+            "{}",
+            pick(
+                "stopped (Ctrl-C or SIGTERM); the server's sockets are closed",
+                "已停止（Ctrl-C 或 SIGTERM）；服务器的套接字已关闭"
+            )
+        );
         std::process::exit(0)
     })
-    .map_err(|err| anyhow::anyhow!("could not install the Ctrl-C handler: {err}"))
+    .map_err(|err| {
+        anyhow::anyhow!(tr!(
+            "could not install the Ctrl-C handler: {err}",
+            "无法安装 Ctrl-C 的处理函数：{err}"
+        ))
+    })
 }
 
 /// True when a person is typing at stdin (not a pipe or a file).

@@ -10,9 +10,11 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 
 use serde_json::{json, Map, Value};
+use unicode_width::UnicodeWidthStr;
 
 use super::{plan_for, Role};
 use crate::labs::LABS;
+use crate::lang::{pick, tr};
 
 /// Where the progress file lives.
 pub fn file() -> Option<PathBuf> {
@@ -48,7 +50,10 @@ pub fn record(
     passed: &[String],
     command: &str,
 ) -> Result<(), String> {
-    let path = file().ok_or("no data directory was found (set SOCKET_LAB_HOME)")?;
+    let path = file().ok_or(pick(
+        "no data directory was found (set SOCKET_LAB_HOME)",
+        "找不到数据目录（请设置 SOCKET_LAB_HOME）",
+    ))?;
     let mut all = load();
     let entry = all
         .entry(key(lab, role))
@@ -135,7 +140,7 @@ impl Row {
     /// What to do next, in a few words.
     pub fn next(&self) -> String {
         match (&self.last_run, &self.next_stage) {
-            (_, None) => "done".to_string(),
+            (_, None) => pick("done", "已完成").to_string(),
             (None, _) => format!(
                 "lab {} starter{}",
                 self.lab,
@@ -145,24 +150,62 @@ impl Row {
                     ""
                 }
             ),
-            (Some(_), Some(stage)) => format!("make stage `{stage}` pass"),
+            (Some(_), Some(stage)) => tr!("make stage `{stage}` pass", "让阶段 `{stage}` 通过"),
         }
+    }
+}
+
+/// `text` padded with spaces to `width` display columns (a Chinese character takes
+/// two), on the left (`right`: the text ends at the column's edge) or on the right.
+fn pad(text: &str, width: usize, right: bool) -> String {
+    let fill = " ".repeat(width.saturating_sub(text.width()));
+    if right {
+        format!("{fill}{text}")
+    } else {
+        format!("{text}{fill}")
     }
 }
 
 /// `lab progress`.
 pub fn print(out: &mut impl Write) -> io::Result<()> {
     let rows = rows();
-    writeln!(out, "lab  role    passed  last run          next")?;
+    let headers = [
+        pick("lab", "实验"),
+        pick("role", "角色"),
+        pick("passed", "通过"),
+        pick("last run", "上次运行"),
+        pick("next", "下一步"),
+    ];
+    // Each column as wide as its header or its widest value: `lab  role    passed ...`.
+    let widths: Vec<usize> = [3, 6, 6, 16, 0]
+        .iter()
+        .zip(headers)
+        .map(|(&w, header)| w.max(header.width()))
+        .collect();
+    let line = |cells: [String; 5]| {
+        format!(
+            "{}  {}  {}  {}  {}",
+            pad(&cells[0], widths[0], true),
+            pad(&cells[1], widths[1], false),
+            pad(&cells[2], widths[2], true),
+            pad(&cells[3], widths[3], false),
+            cells[4]
+        )
+    };
+    writeln!(out, "{}", line(headers.map(String::from)))?;
     for row in &rows {
         writeln!(
             out,
-            "{:>3}  {:<6}  {:>6}  {:<16}  {}",
-            row.lab,
-            row.role.name(),
-            format!("{}/{}", row.passed, row.total),
-            row.last_run.as_deref().unwrap_or("never"),
-            row.next()
+            "{}",
+            line([
+                row.lab.to_string(),
+                row.role.name().to_string(),
+                format!("{}/{}", row.passed, row.total),
+                row.last_run
+                    .clone()
+                    .unwrap_or_else(|| pick("never", "从未").to_string()),
+                row.next(),
+            ])
         )?;
     }
     writeln!(out)?;
@@ -173,26 +216,44 @@ pub fn print(out: &mut impl Write) -> io::Result<()> {
     match latest {
         Some(row) => writeln!(
             out,
-            "Run it again: lab check {} {} -- {}",
-            row.lab,
-            row.role.name(),
-            row.command.as_deref().unwrap_or("CMD")
+            "{}",
+            tr!(
+                "Run it again: lab check {} {} -- {}",
+                "再运行一次：lab check {} {} -- {}",
+                row.lab,
+                row.role.name(),
+                row.command.as_deref().unwrap_or("CMD")
+            )
         )?,
         None => match rows.iter().find(|row| row.next_stage.is_some()) {
             Some(row) => {
-                let role = row.role.name();
-                writeln!(out, "Next: `{}`, then", row.next())?;
+                let (lab, role) = (row.lab, row.role.name());
+                let label = pick("Next: ", "下一步：");
+                let then = pick(", then", "，然后运行");
+                let end = pick(".", "。");
+                writeln!(out, "{label}`{}`{then}", row.next())?;
                 writeln!(
                     out,
-                    "      `lab check {} {role} -- python3 lab{}_{role}.py {{port}}`.",
-                    row.lab, row.lab
+                    "{}`lab check {lab} {role} -- python3 lab{lab}_{role}.py {{port}}`{end}",
+                    " ".repeat(label.width())
                 )?
             }
-            None => writeln!(out, "Every check passed. Well done.")?,
+            None => writeln!(
+                out,
+                "{}",
+                pick(
+                    "Every check passed. Well done.",
+                    "所有检查都通过了，干得好！"
+                )
+            )?,
         },
     }
     match file() {
-        Some(path) => writeln!(out, "(kept in {})", path.display()),
+        Some(path) => writeln!(
+            out,
+            "{}",
+            tr!("(kept in {})", "（记录保存在 {}）", path.display())
+        ),
         None => Ok(()),
     }
 }
@@ -207,10 +268,17 @@ pub fn summary() -> String {
         .filter(|r| r.next_stage.is_none())
         .map(|r| format!("lab {} {}", r.lab, r.role.name()))
         .collect();
-    let mut line = format!("your programs: {passed} of {total} check stages passed");
+    let mut line = tr!(
+        "your programs: {passed} of {total} check stages passed",
+        "你的程序：{total} 个检查阶段中已通过 {passed} 个"
+    );
     if !done.is_empty() {
-        line.push_str(&format!(" ({} done)", done.join(", ")));
+        let done = done.join(pick(", ", "、"));
+        line.push_str(&tr!(" ({done} done)", "（{done} 已完成）"));
     }
-    line.push_str("; `lab progress` shows more");
+    line.push_str(pick(
+        "; `lab progress` shows more",
+        "；`lab progress` 显示详情",
+    ));
     line
 }

@@ -17,6 +17,7 @@
 use std::io::{self, Write};
 
 use super::Lab;
+use crate::lang::tr;
 
 /// A Python peer: a small program that EXERCISES.md runs against the lab.
 pub struct Peer {
@@ -145,10 +146,18 @@ pub fn print_peers(lab: &Lab, out: &mut impl Write) -> io::Result<()> {
     for peer in companion.peers {
         let path = format!("labs/{}/peers/{}", lab.folder(), peer.file);
         writeln!(out)?;
-        writeln!(out, "## Peer: {path}")?;
+        writeln!(out, "{}", tr!("## Peer: {path}", "## 对端程序：{path}"))?;
         writeln!(out)?;
-        writeln!(out, "Run it with `python3 {path}` (from the repository),")?;
-        writeln!(out, "or save the lines below under that name.")?;
+        writeln!(
+            out,
+            "{}",
+            tr!(
+                "Run it with `python3 {path}` (from the repository),\n\
+                 or save the lines below under that name.",
+                "在仓库里用 `python3 {path}` 运行它，\n\
+                 或者把下面的代码保存为这个文件名。"
+            )
+        )?;
         writeln!(out)?;
         writeln!(out, "```python")?;
         out.write_all(peer.source.as_bytes())?;
@@ -162,7 +171,15 @@ pub fn print_answers(lab: &Lab, out: &mut impl Write) -> io::Result<()> {
     match of(lab) {
         Some(_) if crate::lang::zh() => out.write_all(lab.zh.answers.as_bytes()),
         Some(companion) => out.write_all(companion.answers.as_bytes()),
-        None => writeln!(out, "Lab {} has no answers yet.", lab.number),
+        None => writeln!(
+            out,
+            "{}",
+            tr!(
+                "Lab {} has no answers yet.",
+                "实验 {} 还没有答案。",
+                lab.number
+            )
+        ),
     }
 }
 

@@ -397,8 +397,9 @@ fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
             &format!("send({})", bytes(line.len())),
             "hands your message to the kernel, which sends it to the server.",
         );
-        send_all(&socket, line.as_bytes(), &steps)
-            .map_err(|err| server_gone(server, "sending", &err, lab))?;
+        send_all(&socket, line.as_bytes(), &steps).map_err(|err| {
+            server_gone(server, crate::lang::pick("sending", "发送时"), &err, lab)
+        })?;
         steps.done(format!("send({})", bytes(line.len())));
 
         if line == "exit" {
@@ -419,7 +420,14 @@ fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
                 let reply = buf[..n].strip_suffix(b"\n").unwrap_or(&buf[..n]);
                 say!("{}", safe(reply));
             }
-            Err(err) => return Err(server_gone(server, "waiting for the reply", &err, lab)),
+            Err(err) => {
+                return Err(server_gone(
+                    server,
+                    crate::lang::pick("waiting for the reply", "等待回复时"),
+                    &err,
+                    lab,
+                ))
+            }
         }
     }
 }

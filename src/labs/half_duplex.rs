@@ -242,8 +242,14 @@ fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
         }
         if is_quit(line.as_bytes()) {
             // A plain `q`, without the name tag: the classic server understands it too.
-            conn.write_all(b"q")
-                .map_err(|err| server_gone(server, "sending q", &err, lab))?;
+            conn.write_all(b"q").map_err(|err| {
+                server_gone(
+                    server,
+                    crate::lang::pick("sending q", "发送 q 时"),
+                    &err,
+                    lab,
+                )
+            })?;
             say!("you ended the conversation");
             return Ok(());
         }
@@ -255,8 +261,9 @@ fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
             );
             continue;
         }
-        conn.write_all(message.as_bytes())
-            .map_err(|err| server_gone(server, "sending", &err, lab))?;
+        conn.write_all(message.as_bytes()).map_err(|err| {
+            server_gone(server, crate::lang::pick("sending", "发送时"), &err, lab)
+        })?;
 
         // The server's turn: recv() blocks until the reply comes, and we cannot type.
         // If the server dies now, its kernel closes the connection and recv() returns
@@ -268,7 +275,14 @@ fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
             match conn.read(&mut buf) {
                 Ok(n) => break n,
                 Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
-                Err(err) => return Err(server_gone(server, "waiting for the reply", &err, lab)),
+                Err(err) => {
+                    return Err(server_gone(
+                        server,
+                        crate::lang::pick("waiting for the reply", "等待回复时"),
+                        &err,
+                        lab,
+                    ))
+                }
             }
         };
         if n == 0 {

@@ -88,10 +88,11 @@ fn send_line(mut stream: &TcpStream, line: &str) -> io::Result<()> {
 }
 
 fn connection_broke(server: SocketAddr, err: &io::Error) -> anyhow::Error {
-    anyhow::anyhow!(
+    anyhow::anyhow!(crate::lang::tr!(
         "the connection to the chat room at {server} broke: {}",
+        "与 {server} 上聊天室的连接断开了：{}",
         hint::describe(err)
-    )
+    ))
 }
 
 /// The client's reader thread: prints each line from the server. If the server goes
@@ -148,13 +149,15 @@ fn show_incoming(
     if leaving.load(Ordering::SeqCst) {
         return;
     }
-    match (why, last_word) {
-        (None, Some(word)) => {
-            eprintln!("error: the chat room at {server} closed the connection after: {word}")
-        }
-        (None, None) => eprintln!("error: {}", hint::server_went_away(server, lab)),
-        (Some(err), _) => eprintln!("error: {}", connection_broke(server, &err)),
-    }
+    let why = match (why, last_word) {
+        (None, Some(word)) => crate::lang::tr!(
+            "the chat room at {server} closed the connection after: {word}",
+            "{server} 上的聊天室说完最后一句就关闭了连接：{word}"
+        ),
+        (None, None) => hint::server_went_away(server, lab),
+        (Some(err), _) => connection_broke(server, &err).to_string(),
+    };
+    eprintln!("{}{why}", crate::lang::pick("error: ", "错误："));
     std::process::exit(1);
 }
 

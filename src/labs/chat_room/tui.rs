@@ -117,10 +117,11 @@ fn send_line(mut stream: &TcpStream, line: &str) -> io::Result<()> {
 }
 
 fn connection_broke(server: SocketAddr, err: &io::Error) -> anyhow::Error {
-    anyhow::anyhow!(
+    anyhow::anyhow!(crate::lang::tr!(
         "the connection to the chat room at {server} broke: {}",
+        "与 {server} 上聊天室的连接断开了：{}",
         hint::describe(err)
-    )
+    ))
 }
 
 /// The reader thread: recv() in a loop, cut into lines, handed to the window.
@@ -414,13 +415,18 @@ impl Chat {
         }
         let server = self.server;
         let why = match (err, &self.last_word) {
-            _ if self.leaving.is_some() => "you left the chat room".to_string(),
-            (None, Some(word)) => {
-                format!("the chat room at {server} closed the connection after: {word}")
+            _ if self.leaving.is_some() => {
+                crate::lang::pick("you left the chat room", "你离开了聊天室").to_string()
             }
-            (None, None) => format!(
+            (None, Some(word)) => crate::lang::tr!(
+                "the chat room at {server} closed the connection after: {word}",
+                "{server} 上的聊天室说完最后一句就关闭了连接：{word}"
+            ),
+            (None, None) => crate::lang::tr!(
                 "the chat room at {server} closed the connection: the server stopped. \
-                 Start `lab 6 server` again and reconnect"
+                 Start `lab 6 server` again and reconnect",
+                "{server} 上的聊天室关闭了连接：服务器停止了。请重新启动 `lab 6 server`，\
+                 然后再连接"
             ),
             (Some(err), _) => connection_broke(server, &err).to_string(),
         };

@@ -91,19 +91,23 @@ pub(super) fn swarm(args: SwarmArgs, lab: &Lab) -> anyhow::Result<()> {
     let n = args.clients as usize;
     let longest = format!("{}{}", args.prefix, n - 1);
     if longest.chars().count() > MAX_NICK || args.prefix.is_empty() {
-        bail!(
+        bail!(crate::lang::tr!(
             "--prefix {:?} makes nicknames like {longest:?}: they must be 1-{MAX_NICK} \
              characters; choose a shorter prefix",
+            "--prefix {:?} 生成的昵称形如 {longest:?}：昵称必须是 1-{MAX_NICK} 个字符；\
+             请换一个更短的前缀",
             args.prefix
-        );
+        ));
     }
     let files = net::raise_open_file_limit();
     if let Some(files) = files.filter(|&f| (f as usize) < n + 16) {
-        bail!(
+        bail!(crate::lang::tr!(
             "{n} clients need {n} open files, but this process may open only {files}; \
              raise the limit first (`ulimit -n {}` in this shell; see the guide)",
+            "{n} 个客户端需要 {n} 个打开的文件，但这个进程最多只能打开 {files} 个；\
+             请先调高上限（在这个 shell 里执行 `ulimit -n {}`；见指南）",
             n + 100
-        );
+        ));
     }
     say!(
         "swarm: {} chat clients to {addr}, all in this one thread (an event loop, as the \

@@ -57,9 +57,13 @@ pub fn run(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
             let said = if said.is_empty() {
                 String::new()
             } else {
-                format!(". The server said: {}", said.join(" / "))
+                crate::lang::tr!(". The server said: {}", "。服务器说：{}", said.join(" / "))
             };
-            anyhow::bail!("{err} (at message {} of {count}){said}", i + 1);
+            anyhow::bail!(crate::lang::tr!(
+                "{err} (at message {} of {count}){said}",
+                "{err}（发送第 {} 条消息时，共 {count} 条）{said}",
+                i + 1
+            ));
         }
         log.line(format!(
             "send({} bytes): {}",
@@ -84,16 +88,20 @@ pub fn run(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
     if let Err(err) = stream.shutdown(Shutdown::Write) {
         // Every byte was handed to our kernel, but the server has gone meanwhile.
         let said = read_reply(&mut stream, Duration::from_millis(500));
-        anyhow::bail!(
-            "the server at {server} closed the connection before it read everything: {}{}",
-            hint::describe(&err),
-            if said.is_empty() {
-                ". Look at the server's terminal: it may have refused a message over its limit"
-                    .to_string()
-            } else {
-                format!(". The server said: {}", said.join(" / "))
-            }
-        );
+        let said = if said.is_empty() {
+            crate::lang::pick(
+                ". Look at the server's terminal: it may have refused a message over its limit",
+                "。看看服务器的终端：它可能拒绝了一条超过上限的消息",
+            )
+            .to_string()
+        } else {
+            crate::lang::tr!(". The server said: {}", "。服务器说：{}", said.join(" / "))
+        };
+        anyhow::bail!(crate::lang::tr!(
+            "the server at {server} closed the connection before it read everything: {}{said}",
+            "{server} 上的服务器还没读完所有数据就关闭了连接：{}{said}",
+            hint::describe(&err)
+        ));
     }
     say!("shutdown(write): the server's recv() now returns 0; waiting for its answer");
     let answer = read_reply(&mut stream, Duration::from_secs(10));
@@ -145,11 +153,13 @@ fn send(
         if let Some(stalled) = hint::send_stalled(&err, server, timeout) {
             return stalled;
         }
-        anyhow::anyhow!(
+        anyhow::anyhow!(crate::lang::tr!(
             "the connection to {server} broke while sending: {}. The server stopped, or \
              refused a message over its limit: look at its terminal",
+            "与 {server} 的连接在发送时断开了：{}。服务器停止了，或者拒绝了一条超过上限的\
+             消息：看看它的终端",
             hint::describe(&err)
-        )
+        ))
     })
 }
 

@@ -107,11 +107,13 @@ pub fn run(args: ExperimentsArgs, lab: &Lab) -> anyhow::Result<()> {
     if surprises.is_empty() {
         Ok(())
     } else {
-        anyhow::bail!(
+        anyhow::bail!(crate::lang::tr!(
             "case {} did not behave as the lesson says on this machine; its \"observed\" \
              lines show what the OS really did",
+            "案例 {} 在这台机器上的表现与课程所说的不同：它的输出显示了操作系统实际的\
+             行为",
             surprises.join(", ")
-        )
+        ))
     }
 }
 

@@ -169,14 +169,23 @@ fn bind_failed(err: std::io::Error, addr: SocketAddr, reuse: bool, lab: &Lab) ->
     }
     let port = addr.port();
     let fix = if reuse {
-        "wait for it to end (about a minute): the old server did not set SO_REUSEADDR \
-         (--no-reuseaddr), and on Linux both must have it"
+        crate::lang::pick(
+            "wait for it to end (about a minute): the old server did not set SO_REUSEADDR \
+             (--no-reuseaddr), and on Linux both must have it",
+            "等它结束（大约一分钟），因为旧的服务器没有设置 SO_REUSEADDR（--no-reuseaddr），\
+             而在 Linux 上两边都必须设置它",
+        )
     } else {
-        "wait for it to end (about a minute), or start without --no-reuseaddr"
+        crate::lang::pick(
+            "wait for it to end (about a minute), or start without --no-reuseaddr",
+            "等它结束（大约一分钟），或者启动时不加 --no-reuseaddr",
+        )
     };
-    anyhow::anyhow!(
-        "{sentence}. If `lab {} states --port {port}` shows no LISTEN row, only \
+    let number = lab.number;
+    anyhow::anyhow!(crate::lang::tr!(
+        "{sentence}. If `lab {number} states --port {port}` shows no LISTEN row, only \
          TIME-WAIT, an old connection of a server that closed first holds the port: {fix}",
-        lab.number
-    )
+        "{sentence}。如果 `lab {number} states --port {port}` 显示没有 LISTEN 行，只有 \
+         TIME-WAIT，那么占着这个端口的是先关闭的那个服务器留下的旧连接：{fix}"
+    ))
 }

@@ -59,7 +59,11 @@ pub(super) fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
         (&stream)
             .write_all(format!("{line}\n").as_bytes())
             .map_err(|err| {
-                anyhow::anyhow!("could not send to {server}: {}", hint::describe(&err))
+                anyhow::anyhow!(crate::lang::tr!(
+                    "could not send to {server}: {}",
+                    "无法向 {server} 发送：{}",
+                    hint::describe(&err)
+                ))
             })?;
         if said_exit {
             break;
@@ -85,15 +89,19 @@ fn print_incoming(mut stream: &TcpStream, server: SocketAddr, leaving: &AtomicBo
     let mut idle = false;
     loop {
         let why = match stream.read(&mut buf) {
-            Ok(0) if idle => format!(
+            Ok(0) if idle => crate::lang::tr!(
                 "the server at {server} closed the connection because this client sent \
                  nothing for too long (its --idle-timeout). It is still running: start \
-                 `lab {lab} client` again"
+                 `lab {lab} client` again",
+                "{server} 上的服务器关闭了连接，因为这个客户端太久没有发送任何数据（超过了\
+                 它的 --idle-timeout）。服务器仍在运行：请重新启动 `lab {lab} client`"
             ),
-            Ok(0) if turned_away => format!(
+            Ok(0) if turned_away => crate::lang::tr!(
                 "the server at {server} is full and closed the connection (recv() returned \
                  0 bytes). It is still running: try again when a client has left, or ask \
-                 its operator for a higher --max-clients"
+                 its operator for a higher --max-clients",
+                "{server} 上的服务器已满，关闭了连接（recv() 返回 0 字节）。服务器仍在运行：\
+                 等有客户端离开后再试，或者请它的管理者调高 --max-clients"
             ),
             Ok(0) => hint::server_went_away(server, lab),
             Ok(n) => {
@@ -105,12 +113,16 @@ fn print_incoming(mut stream: &TcpStream, server: SocketAddr, leaving: &AtomicBo
                 continue;
             }
             Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
-            Err(err) => format!("the connection to {server} broke: {}", hint::describe(&err)),
+            Err(err) => crate::lang::tr!(
+                "the connection to {server} broke: {}",
+                "与 {server} 的连接断开了：{}",
+                hint::describe(&err)
+            ),
         };
         if leaving.load(Ordering::SeqCst) {
             return;
         }
-        eprintln!("error: {why}");
+        eprintln!("{}{why}", crate::lang::pick("error: ", "错误："));
         std::process::exit(1);
     }
 }

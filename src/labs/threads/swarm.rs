@@ -172,7 +172,10 @@ pub(super) fn swarm(args: SwarmArgs, lab: &Lab) -> anyhow::Result<()> {
 
     let problems = reports.iter().filter(|r| r.problem.is_some()).count();
     if problems > 0 {
-        anyhow::bail!("{problems} of {count} swarm clients had a problem (see above)");
+        anyhow::bail!(crate::lang::tr!(
+            "{problems} of {count} swarm clients had a problem (see above)",
+            "{count} 个 swarm 客户端中有 {problems} 个出了问题（见上文）"
+        ));
     }
     Ok(())
 }
