@@ -39,6 +39,7 @@ use socket2::{Domain, Socket, Type};
 
 use crate::hint;
 use crate::labs::Lab;
+use crate::lang::pick;
 use crate::net::{self, Endpoint};
 use crate::term::{self, paint, preview, safe, say, tell, Lines};
 
@@ -397,9 +398,8 @@ fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
             &format!("send({})", bytes(line.len())),
             "hands your message to the kernel, which sends it to the server.",
         );
-        send_all(&socket, line.as_bytes(), &steps).map_err(|err| {
-            server_gone(server, crate::lang::pick("sending", "发送时"), &err, lab)
-        })?;
+        send_all(&socket, line.as_bytes(), &steps)
+            .map_err(|err| server_gone(server, pick("sending", "发送时"), &err, lab))?;
         steps.done(format!("send({})", bytes(line.len())));
 
         if line == "exit" {
@@ -423,7 +423,7 @@ fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
             Err(err) => {
                 return Err(server_gone(
                     server,
-                    crate::lang::pick("waiting for the reply", "等待回复时"),
+                    pick("waiting for the reply", "等待回复时"),
                     &err,
                     lab,
                 ))

@@ -45,6 +45,7 @@ use encoding_rs::{CoderResult, Decoder, Encoding, GBK, UTF_8};
 
 use crate::hint;
 use crate::labs::Lab;
+use crate::lang::{pick, tr};
 use crate::net::{self, Endpoint};
 use crate::term::{self, paint, preview, say, tell, Lines};
 
@@ -410,7 +411,7 @@ fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
 fn parse_seconds(text: &str) -> Result<Duration, String> {
     match text.parse::<f64>() {
         Ok(secs) if secs > 0.0 && secs <= 3600.0 => Ok(Duration::from_secs_f64(secs)),
-        _ => Err(crate::lang::tr!(
+        _ => Err(tr!(
             "`{text}` is not a number of seconds from more than 0 up to 3600 (try 10 or 0.5)",
             "`{text}` 不是一个大于 0、不超过 3600 的秒数（试试 10 或 0.5）"
         )),
@@ -420,7 +421,7 @@ fn parse_seconds(text: &str) -> Result<Duration, String> {
 fn server_gone(server: SocketAddr, err: &std::io::Error, lab: &Lab) -> anyhow::Error {
     anyhow::anyhow!(hint::server_connection_broke(
         server,
-        crate::lang::pick("sending", "发送时"),
+        pick("sending", "发送时"),
         err,
         lab.number
     ))

@@ -40,6 +40,7 @@ use clap::{Args, Subcommand};
 
 use crate::hint;
 use crate::labs::Lab;
+use crate::lang::pick;
 use crate::net::{self, Endpoint};
 use crate::term::{self, paint, preview, safe, safe_str, say, tell, Lines};
 
@@ -242,14 +243,8 @@ fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
         }
         if is_quit(line.as_bytes()) {
             // A plain `q`, without the name tag: the classic server understands it too.
-            conn.write_all(b"q").map_err(|err| {
-                server_gone(
-                    server,
-                    crate::lang::pick("sending q", "发送 q 时"),
-                    &err,
-                    lab,
-                )
-            })?;
+            conn.write_all(b"q")
+                .map_err(|err| server_gone(server, pick("sending q", "发送 q 时"), &err, lab))?;
             say!("you ended the conversation");
             return Ok(());
         }
@@ -261,9 +256,8 @@ fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
             );
             continue;
         }
-        conn.write_all(message.as_bytes()).map_err(|err| {
-            server_gone(server, crate::lang::pick("sending", "发送时"), &err, lab)
-        })?;
+        conn.write_all(message.as_bytes())
+            .map_err(|err| server_gone(server, pick("sending", "发送时"), &err, lab))?;
 
         // The server's turn: recv() blocks until the reply comes, and we cannot type.
         // If the server dies now, its kernel closes the connection and recv() returns
@@ -278,7 +272,7 @@ fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
                 Err(err) => {
                     return Err(server_gone(
                         server,
-                        crate::lang::pick("waiting for the reply", "等待回复时"),
+                        pick("waiting for the reply", "等待回复时"),
                         &err,
                         lab,
                     ))

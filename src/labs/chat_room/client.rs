@@ -18,6 +18,7 @@ use super::ClientArgs;
 use crate::chat_protocol::{split_stamp, Framed, LineFramer};
 use crate::hint;
 use crate::labs::Lab;
+use crate::lang::{pick, tr};
 use crate::term::{paint, safe, say, Lines};
 
 pub(super) fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
@@ -88,7 +89,7 @@ fn send_line(mut stream: &TcpStream, line: &str) -> io::Result<()> {
 }
 
 fn connection_broke(server: SocketAddr, err: &io::Error) -> anyhow::Error {
-    anyhow::anyhow!(crate::lang::tr!(
+    anyhow::anyhow!(tr!(
         "the connection to the chat room at {server} broke: {}",
         "与 {server} 上聊天室的连接断开了：{}",
         hint::describe(err)
@@ -150,14 +151,14 @@ fn show_incoming(
         return;
     }
     let why = match (why, last_word) {
-        (None, Some(word)) => crate::lang::tr!(
+        (None, Some(word)) => tr!(
             "the chat room at {server} closed the connection after: {word}",
             "{server} 上的聊天室说完最后一句就关闭了连接：{word}"
         ),
         (None, None) => hint::server_went_away(server, lab),
         (Some(err), _) => connection_broke(server, &err).to_string(),
     };
-    eprintln!("{}{why}", crate::lang::pick("error: ", "错误："));
+    eprintln!("{}{why}", pick("error: ", "错误："));
     std::process::exit(1);
 }
 

@@ -56,6 +56,7 @@ use crate::chat_protocol::{
 };
 use crate::hint;
 use crate::labs::Lab;
+use crate::lang::{pick, tr};
 use crate::screen::{self, needs_terminal, next_input, wrap, Input, Screen};
 use crate::term::{preview, safe};
 
@@ -117,7 +118,7 @@ fn send_line(mut stream: &TcpStream, line: &str) -> io::Result<()> {
 }
 
 fn connection_broke(server: SocketAddr, err: &io::Error) -> anyhow::Error {
-    anyhow::anyhow!(crate::lang::tr!(
+    anyhow::anyhow!(tr!(
         "the connection to the chat room at {server} broke: {}",
         "与 {server} 上聊天室的连接断开了：{}",
         hint::describe(err)
@@ -416,13 +417,13 @@ impl Chat {
         let server = self.server;
         let why = match (err, &self.last_word) {
             _ if self.leaving.is_some() => {
-                crate::lang::pick("you left the chat room", "你离开了聊天室").to_string()
+                pick("you left the chat room", "你离开了聊天室").to_string()
             }
-            (None, Some(word)) => crate::lang::tr!(
+            (None, Some(word)) => tr!(
                 "the chat room at {server} closed the connection after: {word}",
                 "{server} 上的聊天室说完最后一句就关闭了连接：{word}"
             ),
-            (None, None) => crate::lang::tr!(
+            (None, None) => tr!(
                 "the chat room at {server} closed the connection: the server stopped. \
                  Start `lab 6 server` again and reconnect",
                 "{server} 上的聊天室关闭了连接：服务器停止了。请重新启动 `lab 6 server`，\

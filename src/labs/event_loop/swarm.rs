@@ -20,6 +20,7 @@ use super::SwarmArgs;
 use crate::chat_protocol::{thousands, Framed, LineFramer, MAX_NICK};
 use crate::hint;
 use crate::labs::Lab;
+use crate::lang::tr;
 use crate::net;
 use crate::term::{safe, say};
 
@@ -91,7 +92,7 @@ pub(super) fn swarm(args: SwarmArgs, lab: &Lab) -> anyhow::Result<()> {
     let n = args.clients as usize;
     let longest = format!("{}{}", args.prefix, n - 1);
     if longest.chars().count() > MAX_NICK || args.prefix.is_empty() {
-        bail!(crate::lang::tr!(
+        bail!(tr!(
             "--prefix {:?} makes nicknames like {longest:?}: they must be 1-{MAX_NICK} \
              characters; choose a shorter prefix",
             "--prefix {:?} 生成的昵称形如 {longest:?}：昵称必须是 1-{MAX_NICK} 个字符；\
@@ -101,7 +102,7 @@ pub(super) fn swarm(args: SwarmArgs, lab: &Lab) -> anyhow::Result<()> {
     }
     let files = net::raise_open_file_limit();
     if let Some(files) = files.filter(|&f| (f as usize) < n + 16) {
-        bail!(crate::lang::tr!(
+        bail!(tr!(
             "{n} clients need {n} open files, but this process may open only {files}; \
              raise the limit first (`ulimit -n {}` in this shell; see the guide)",
             "{n} 个客户端需要 {n} 个打开的文件，但这个进程最多只能打开 {files} 个；\

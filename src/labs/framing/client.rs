@@ -10,6 +10,7 @@ use super::readers::{burst_messages, count_header, frame};
 use super::ClientArgs;
 use crate::hint;
 use crate::labs::Lab;
+use crate::lang::{pick, tr};
 use crate::term::{preview, say, tell};
 
 pub fn run(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
@@ -57,9 +58,9 @@ pub fn run(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
             let said = if said.is_empty() {
                 String::new()
             } else {
-                crate::lang::tr!(". The server said: {}", "。服务器说：{}", said.join(" / "))
+                tr!(". The server said: {}", "。服务器说：{}", said.join(" / "))
             };
-            anyhow::bail!(crate::lang::tr!(
+            anyhow::bail!(tr!(
                 "{err} (at message {} of {count}){said}",
                 "{err}（发送第 {} 条消息时，共 {count} 条）{said}",
                 i + 1
@@ -89,15 +90,15 @@ pub fn run(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
         // Every byte was handed to our kernel, but the server has gone meanwhile.
         let said = read_reply(&mut stream, Duration::from_millis(500));
         let said = if said.is_empty() {
-            crate::lang::pick(
+            pick(
                 ". Look at the server's terminal: it may have refused a message over its limit",
                 "。看看服务器的终端：它可能拒绝了一条超过上限的消息",
             )
             .to_string()
         } else {
-            crate::lang::tr!(". The server said: {}", "。服务器说：{}", said.join(" / "))
+            tr!(". The server said: {}", "。服务器说：{}", said.join(" / "))
         };
-        anyhow::bail!(crate::lang::tr!(
+        anyhow::bail!(tr!(
             "the server at {server} closed the connection before it read everything: {}{said}",
             "{server} 上的服务器还没读完所有数据就关闭了连接：{}{said}",
             hint::describe(&err)
@@ -153,7 +154,7 @@ fn send(
         if let Some(stalled) = hint::send_stalled(&err, server, timeout) {
             return stalled;
         }
-        anyhow::anyhow!(crate::lang::tr!(
+        anyhow::anyhow!(tr!(
             "the connection to {server} broke while sending: {}. The server stopped, or \
              refused a message over its limit: look at its terminal",
             "与 {server} 的连接在发送时断开了：{}。服务器停止了，或者拒绝了一条超过上限的\

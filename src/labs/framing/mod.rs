@@ -58,6 +58,7 @@ mod server;
 use clap::{Args, Subcommand};
 
 use crate::labs::Lab;
+use crate::lang::tr;
 use crate::net::Endpoint;
 
 use readers::Framing;
@@ -135,7 +136,7 @@ pub struct ClientArgs {
 fn parse_seconds(text: &str) -> Result<std::time::Duration, String> {
     match text.parse::<f64>() {
         Ok(secs) if secs > 0.0 && secs <= 3600.0 => Ok(std::time::Duration::from_secs_f64(secs)),
-        _ => Err(crate::lang::tr!(
+        _ => Err(tr!(
             "`{text}` is not a number of seconds from more than 0 up to 3600 (try 10 or 0.5)",
             "`{text}` 不是一个大于 0、不超过 3600 的秒数（试试 10 或 0.5）"
         )),

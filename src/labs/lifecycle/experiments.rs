@@ -29,6 +29,7 @@ use socket2::{Domain, SockRef, Socket, Type};
 
 use super::wrap;
 use crate::labs::Lab;
+use crate::lang::tr;
 use crate::tcp_table::{self, TcpState};
 use crate::term::{say, Lines};
 
@@ -107,7 +108,7 @@ pub fn run(args: ExperimentsArgs, lab: &Lab) -> anyhow::Result<()> {
     if surprises.is_empty() {
         Ok(())
     } else {
-        anyhow::bail!(crate::lang::tr!(
+        anyhow::bail!(tr!(
             "case {} did not behave as the lesson says on this machine; its \"observed\" \
              lines show what the OS really did",
             "案例 {} 在这台机器上的表现与课程所说的不同：它的输出显示了操作系统实际的\

@@ -16,6 +16,7 @@ use super::conversation::{Conversation, Keyboard, OsView, Side, Step, Typed, COM
 use super::ServerArgs;
 use crate::hint;
 use crate::labs::Lab;
+use crate::lang::{pick, tr};
 use crate::net;
 use crate::term::{self, say};
 
@@ -169,20 +170,20 @@ fn bind_failed(err: std::io::Error, addr: SocketAddr, reuse: bool, lab: &Lab) ->
     }
     let port = addr.port();
     let fix = if reuse {
-        crate::lang::pick(
+        pick(
             "wait for it to end (about a minute): the old server did not set SO_REUSEADDR \
              (--no-reuseaddr), and on Linux both must have it",
             "等它结束（大约一分钟），因为旧的服务器没有设置 SO_REUSEADDR（--no-reuseaddr），\
              而在 Linux 上两边都必须设置它",
         )
     } else {
-        crate::lang::pick(
+        pick(
             "wait for it to end (about a minute), or start without --no-reuseaddr",
             "等它结束（大约一分钟），或者启动时不加 --no-reuseaddr",
         )
     };
     let number = lab.number;
-    anyhow::anyhow!(crate::lang::tr!(
+    anyhow::anyhow!(tr!(
         "{sentence}. If `lab {number} states --port {port}` shows no LISTEN row, only \
          TIME-WAIT, an old connection of a server that closed first holds the port: {fix}",
         "{sentence}。如果 `lab {number} states --port {port}` 显示没有 LISTEN 行，只有 \

@@ -16,6 +16,7 @@ use super::messages::messages;
 use super::{ClientArgs, IDLE_NOTICE, RECV_SIZE};
 use crate::hint;
 use crate::labs::Lab;
+use crate::lang::{pick, tr};
 use crate::term::{safe, say};
 
 pub(super) fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
@@ -59,7 +60,7 @@ pub(super) fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
         (&stream)
             .write_all(format!("{line}\n").as_bytes())
             .map_err(|err| {
-                anyhow::anyhow!(crate::lang::tr!(
+                anyhow::anyhow!(tr!(
                     "could not send to {server}: {}",
                     "无法向 {server} 发送：{}",
                     hint::describe(&err)
@@ -89,14 +90,14 @@ fn print_incoming(mut stream: &TcpStream, server: SocketAddr, leaving: &AtomicBo
     let mut idle = false;
     loop {
         let why = match stream.read(&mut buf) {
-            Ok(0) if idle => crate::lang::tr!(
+            Ok(0) if idle => tr!(
                 "the server at {server} closed the connection because this client sent \
                  nothing for too long (its --idle-timeout). It is still running: start \
                  `lab {lab} client` again",
                 "{server} 上的服务器关闭了连接，因为这个客户端太久没有发送任何数据（超过了\
                  它的 --idle-timeout）。服务器仍在运行：请重新启动 `lab {lab} client`"
             ),
-            Ok(0) if turned_away => crate::lang::tr!(
+            Ok(0) if turned_away => tr!(
                 "the server at {server} is full and closed the connection (recv() returned \
                  0 bytes). It is still running: try again when a client has left, or ask \
                  its operator for a higher --max-clients",
@@ -113,7 +114,7 @@ fn print_incoming(mut stream: &TcpStream, server: SocketAddr, leaving: &AtomicBo
                 continue;
             }
             Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
-            Err(err) => crate::lang::tr!(
+            Err(err) => tr!(
                 "the connection to {server} broke: {}",
                 "与 {server} 的连接断开了：{}",
                 hint::describe(&err)
@@ -122,7 +123,7 @@ fn print_incoming(mut stream: &TcpStream, server: SocketAddr, leaving: &AtomicBo
         if leaving.load(Ordering::SeqCst) {
             return;
         }
-        eprintln!("{}{why}", crate::lang::pick("error: ", "错误："));
+        eprintln!("{}{why}", pick("error: ", "错误："));
         std::process::exit(1);
     }
 }

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use super::{SwarmArgs, RECV_SIZE};
 use crate::hint;
 use crate::labs::Lab;
+use crate::lang::tr;
 use crate::net;
 use crate::term::say;
 
@@ -172,7 +173,7 @@ pub(super) fn swarm(args: SwarmArgs, lab: &Lab) -> anyhow::Result<()> {
 
     let problems = reports.iter().filter(|r| r.problem.is_some()).count();
     if problems > 0 {
-        anyhow::bail!(crate::lang::tr!(
+        anyhow::bail!(tr!(
             "{problems} of {count} swarm clients had a problem (see above)",
             "{count} 个 swarm 客户端中有 {problems} 个出了问题（见上文）"
         ));

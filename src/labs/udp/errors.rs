@@ -26,6 +26,7 @@ use socket2::{Domain, MaybeUninitSlice, SockRef, Socket, Type};
 
 use super::MAX_DATAGRAM;
 use crate::labs::Lab;
+use crate::lang::tr;
 use crate::term::{self, safe, safe_str, say, tell, Lines};
 
 #[derive(Args, Debug)]
@@ -112,7 +113,7 @@ pub fn run(args: ErrorsArgs, lab: &Lab) -> anyhow::Result<()> {
     if surprises.is_empty() {
         Ok(())
     } else {
-        anyhow::bail!(crate::lang::tr!(
+        anyhow::bail!(tr!(
             "case {} did not behave as the lesson says on this machine; its \"observed\" \
              line shows what the OS really did",
             "案例 {} 在这台机器上的表现与课程所说的不同：它的输出显示了操作系统实际的\
