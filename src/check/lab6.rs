@@ -245,7 +245,7 @@ fn next_line(
         // `secs` is scaled by --slow inside: hand over the unscaled time left.
         let unscaled = left.as_secs_f64() / s.secs(1.0).as_secs_f64();
         let nick = &m.nick;
-        let waiting_for = tr!("{what} (as {nick})", "{what}（{nick} 的连接上）");
+        let waiting_for = tr!("{what} (as {nick})", "{what}（在 {nick} 的连接上）");
         let got = s.recv_some(&mut m.conn, unscaled, &waiting_for)?;
         m.pending.extend_from_slice(&got);
     }
