@@ -549,7 +549,7 @@ fn server_keeps_lines_whole(s: &mut Session) -> Outcome {
         "two threads writing to one socket at once can mix their bytes: send each line with \
          one sendall() while holding a lock for that member (or let one writer thread per \
          member send its queued lines)",
-        "两个线程同时写同一个套接字，字节会交错混在一起：每一行用一次 sendall() 发出，\
+        "两个线程同时写同一个套接字，字节可能交错混在一起：每一行用一次 sendall() 发出，\
          发送时持有这个成员的锁（或者每个成员一个写线程，由它发送排队的行）",
     );
     let how = hint(LAB, hint_text);
@@ -693,7 +693,8 @@ fn server_survives_slow_reader(s: &mut Session) -> Outcome {
              blocks: give each member a bounded queue and a writer thread (or a send \
              timeout), and drop a member whose queue stays full",
             "一个不再读取的成员会把它的套接字缓冲区塞满，然后对它的 sendall() 就会阻塞：\
-             给每个成员一个有界队列和一个写线程（或者设置发送超时），队列一直满着的成员就断开它",
+             给每个成员一个有界队列和一个写线程（或者设置发送超时），队列一直是满的成员，\
+             就把它断开",
         ),
     );
     // bob must keep receiving: a pause of STALL seconds is a stalled server.

@@ -516,7 +516,8 @@ fn client_refuses_oversize(s: &mut Session) -> Outcome {
              (1 048 576), or a buffer over it with no \\n yet, means the server is broken: \
              say so, close the socket and end",
             "在读取或保存回复之前先检查大小：长度超过 MAX_MESSAGE（1 048 576），\
-             或缓冲区已超过它却还没有 \\n，意味着服务器出了问题：把这一点告诉用户，关闭套接字并退出",
+             或缓冲区已超过它却还没有 \\n，意味着服务器出了问题：把这一点告诉用户，\
+             关闭套接字并退出",
         ),
     );
     let after = pick("the message over the limit", "检查程序发出超过上限的消息");
