@@ -80,3 +80,53 @@ fn a_starter_speaks_chinese() {
         "{stderr}"
     );
 }
+
+/// Lab 6's server may refuse an endless line by closing the connection instead of an
+/// error line: in Chinese too, where the checker cannot read the failure's English
+/// words, a closed connection passes. (The example server, changed to close.)
+#[test]
+fn a_lab_6_server_that_closes_on_an_endless_line_passes_in_chinese() {
+    if !have_python("a_lab_6_server_that_closes_on_an_endless_line") {
+        return;
+    }
+    let dir = temp_dir("zh-endless-line");
+    let server = std::fs::read_to_string(root().join("labs/06-chat-room/check/server.py"))
+        .expect("the lab 6 example server");
+    let refusal = concat!(
+        "deliver(member, f\"! that line was longer than {MAX_LINE} bytes; it was dropped\")\n",
+        "                continue"
+    );
+    assert!(
+        server.contains(refusal),
+        "the example server refuses this way"
+    );
+    let program = dir.join("server_closes.py");
+    let closes = server.replace(
+        refusal,
+        "conn.shutdown(socket.SHUT_RDWR)\n                break",
+    );
+    std::fs::write(&program, closes).expect("a temporary program");
+    let home = dir.to_path_buf();
+    let out = lab(
+        &[
+            "--lang",
+            "zh",
+            "check",
+            "6",
+            "server",
+            "--slow",
+            "3",
+            "--",
+            "python3",
+            &program.to_string_lossy(),
+            "{port}",
+        ],
+        &home,
+    );
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("PASS 10/11 endless-line: 拒绝没有尽头的行，照常为其他成员服务"),
+        "{stdout}"
+    );
+}
