@@ -24,6 +24,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use super::{hint, Failure, Outcome, Plan, Role, Session, Stage};
+use crate::lang::{pick, tr};
 
 const LAB: u8 = 6;
 /// How long the program may take to answer or show something.
@@ -40,57 +41,84 @@ fn server_stages() -> Vec<Stage> {
     vec![
         Stage {
             id: "accept",
-            name: "listens on the port it was given and accepts a client",
+            name: pick(
+                "listens on the port it was given and accepts a client",
+                "在指定的端口上监听，并接受一个客户端",
+            ),
             run: server_accepts,
         },
         Stage {
             id: "nickname",
-            name: "takes the first line as the nickname and welcomes it",
+            name: pick(
+                "takes the first line as the nickname and welcomes it",
+                "把第一行当作昵称，并欢迎它",
+            ),
             run: server_welcomes,
         },
         Stage {
             id: "join-news",
-            name: "tells the members who joins",
+            name: pick("tells the members who joins", "有人加入时通知各成员"),
             run: server_tells_joins,
         },
         Stage {
             id: "chat",
-            name: "sends a chat line to the others as `<nick> text`",
+            name: pick(
+                "sends a chat line to the others as `<nick> text`",
+                "把聊天行以 `<nick> text` 的形式发给其他成员",
+            ),
             run: server_stamps_chat,
         },
         Stage {
             id: "private",
-            name: "/msg reaches one member as `[private] <nick> text`",
+            name: pick(
+                "/msg reaches one member as `[private] <nick> text`",
+                "/msg 以 `[private] <nick> text` 的形式只发给一个成员",
+            ),
             run: server_sends_private,
         },
         Stage {
             id: "list",
-            name: "/list names who is here",
+            name: pick("/list names who is here", "/list 列出在线的成员"),
             run: server_lists,
         },
         Stage {
             id: "error",
-            name: "an error goes back to its sender as `! ...`",
+            name: pick(
+                "an error goes back to its sender as `! ...`",
+                "错误以 `! ...` 的形式发回给发送者",
+            ),
             run: server_reports_errors,
         },
         Stage {
             id: "quit",
-            name: "/quit closes the connection and the others are told",
+            name: pick(
+                "/quit closes the connection and the others are told",
+                "/quit 关闭连接，并通知其他成员",
+            ),
             run: server_quits,
         },
         Stage {
             id: "interleave",
-            name: "lines of two members speaking at once never mix",
+            name: pick(
+                "lines of two members speaking at once never mix",
+                "两个成员同时发言，各自的行也不会混在一起",
+            ),
             run: server_keeps_lines_whole,
         },
         Stage {
             id: "endless-line",
-            name: "refuses an endless line and serves the others",
+            name: pick(
+                "refuses an endless line and serves the others",
+                "拒绝没有尽头的行，照常为其他成员服务",
+            ),
             run: server_refuses_endless_line,
         },
         Stage {
             id: "slow-reader",
-            name: "a member who stops reading does not stall the others",
+            name: pick(
+                "a member who stops reading does not stall the others",
+                "一个成员不再读取，也不会卡住其他成员",
+            ),
             run: server_survives_slow_reader,
         },
     ]
@@ -100,32 +128,47 @@ fn client_stages() -> Vec<Stage> {
     vec![
         Stage {
             id: "connect",
-            name: "connects to the port it was given",
+            name: pick("connects to the port it was given", "连接到指定的端口"),
             run: client_connects,
         },
         Stage {
             id: "nickname",
-            name: "sends the first typed line as the nickname",
+            name: pick(
+                "sends the first typed line as the nickname",
+                "把输入的第一行作为昵称发送",
+            ),
             run: client_sends_nickname,
         },
         Stage {
             id: "full-duplex",
-            name: "prints what others say while nothing is typed",
+            name: pick(
+                "prints what others say while nothing is typed",
+                "没有输入时，也打印其他成员说的话",
+            ),
             run: client_prints_unasked,
         },
         Stage {
             id: "while-typing",
-            name: "prints what others say while a line is half typed",
+            name: pick(
+                "prints what others say while a line is half typed",
+                "一行输入到一半时，也打印其他成员说的话",
+            ),
             run: client_prints_while_typing,
         },
         Stage {
             id: "control-bytes",
-            name: "never prints a control byte the server sent raw",
+            name: pick(
+                "never prints a control byte the server sent raw",
+                "从不原样打印服务器发来的控制字节",
+            ),
             run: client_escapes_control_bytes,
         },
         Stage {
             id: "end-of-input",
-            name: "closes the connection and ends at the end of input",
+            name: pick(
+                "closes the connection and ends at the end of input",
+                "输入结束时关闭连接并退出",
+            ),
             run: client_closes_at_end_of_input,
         },
     ]
@@ -188,31 +231,40 @@ fn next_line(
                 return Ok(line);
             }
             if !skip(&line) {
-                let failure = Failure::new(format!(
-                    "{} waited for {what}; another line came first",
-                    m.nick
-                ));
-                return Err(match expected {
-                    Some(expected) => failure.bytes(expected, &line),
-                    None => Failure {
-                        received: Some(line),
-                        ..failure
-                    },
-                });
+                return Err(another_line_first(m, what, line, expected));
             }
         }
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
-            return Err(Failure::new(format!(
-                "timed out: {} waited {:.1} s for {what}",
-                m.nick,
-                s.secs(secs).as_secs_f64()
+            let (nick, secs) = (&m.nick, s.secs(secs).as_secs_f64());
+            return Err(Failure::new(tr!(
+                "timed out: {nick} waited {secs:.1} s for {what}",
+                "超时：{nick} 等待{what}，等了 {secs:.1} 秒",
             )));
         }
         // `secs` is scaled by --slow inside: hand over the unscaled time left.
         let unscaled = left.as_secs_f64() / s.secs(1.0).as_secs_f64();
-        let got = s.recv_some(&mut m.conn, unscaled, &format!("{what} (as {})", m.nick))?;
+        let nick = &m.nick;
+        let waiting_for = tr!("{what} (as {nick})", "{what}（在 {nick} 的连接上）");
+        let got = s.recv_some(&mut m.conn, unscaled, &waiting_for)?;
         m.pending.extend_from_slice(&got);
+    }
+}
+
+/// The failure of `m`, waiting for `what`, when `line` came first (with `expected`
+/// shown against it, if given).
+fn another_line_first(m: &Member, what: &str, line: Vec<u8>, expected: Option<&[u8]>) -> Failure {
+    let nick = &m.nick;
+    let failure = Failure::new(tr!(
+        "{nick} waited for {what}; another line came first",
+        "{nick} 在等待{what}，但先来了另一行",
+    ));
+    match expected {
+        Some(expected) => failure.bytes(expected, &line),
+        None => Failure {
+            received: Some(line),
+            ..failure
+        },
     }
 }
 
@@ -230,15 +282,22 @@ fn join(s: &mut Session, nick: &str) -> Result<Member, Failure> {
         s,
         &mut m,
         WAIT,
-        &format!("a welcome: a line starting with `* ` that names {nick}"),
+        &tr!(
+            "a welcome: a line starting with `* ` that names {nick}",
+            "欢迎消息：以 `* ` 开头、含有 {nick} 的一行",
+        ),
         &move |line| news_naming(line, &wanted),
         &|_| true,
         None,
     )
     .map_err(hint(
         LAB,
-        "the first line a client sends is its nickname: answer it with a news line that \
-         starts with `* ` and names it, such as `* welcome, amy!`",
+        pick(
+            "the first line a client sends is its nickname: answer it with a news line that \
+             starts with `* ` and names it, such as `* welcome, amy!`",
+            "客户端发来的第一行是它的昵称：用一条以 `* ` 开头、含有这个昵称的通知行回应它，\
+             例如 `* welcome, amy!`",
+        ),
     ))?;
     Ok(m)
 }
@@ -250,9 +309,10 @@ fn say(s: &mut Session, m: &mut Member, line: &str) -> Outcome {
     m.conn
         .write_all(format!("{line}\n").as_bytes())
         .map_err(|err| {
-            Failure::new(format!(
-                "sending as {nick} failed: {}: your server closed the connection",
-                crate::hint::describe(&err)
+            let why = crate::hint::describe(&err);
+            Failure::new(tr!(
+                "sending as {nick} failed: {why}: your server closed the connection",
+                "以 {nick} 的身份发送失败：{why}：你的服务器关闭了连接",
             ))
         })
 }
@@ -264,7 +324,7 @@ fn expect_exact(s: &mut Session, m: &mut Member, line: &str) -> Outcome {
         s,
         m,
         WAIT,
-        &format!("the line {line:?}"),
+        &tr!("the line {line:?}", "内容为 {line:?} 的一行"),
         &move |got| got == wanted.as_slice(),
         &is_news,
         Some(line.as_bytes()),
@@ -290,7 +350,10 @@ fn expect_news(s: &mut Session, m: &mut Member, nick: &str, what: &str) -> Outco
 fn server_accepts(s: &mut Session) -> Outcome {
     let conn = s.connect().map_err(hint(
         LAB,
-        "bind the port from the command line (sys.argv[1]) or LAB_PORT, not a fixed 5555",
+        pick(
+            "bind the port from the command line (sys.argv[1]) or LAB_PORT, not a fixed 5555",
+            "绑定命令行给出的端口（sys.argv[1]）或 LAB_PORT，不要写死 5555",
+        ),
     ))?;
     s.close(conn);
     Ok(())
@@ -308,12 +371,15 @@ fn server_tells_joins(s: &mut Session) -> Outcome {
         s,
         &mut amy,
         &bob.nick,
-        &format!("news that {} joined", bob.nick),
+        &tr!("news that {} joined", "{} 加入的通知", bob.nick),
     )
     .map_err(hint(
         LAB,
-        "when a member joins, tell every other member with a news line naming it: \
-         `* bob joined`",
+        pick(
+            "when a member joins, tell every other member with a news line naming it: \
+             `* bob joined`",
+            "有成员加入时，用一条含有其昵称的通知行告诉其他每个成员：`* bob joined`",
+        ),
     ))
 }
 
@@ -325,8 +391,13 @@ fn server_stamps_chat(s: &mut Session) -> Outcome {
     let stamped = format!("<{}> hello 你好", amy.nick);
     let how = hint(
         LAB,
-        "send each chat line to every other member, stamped with the sender's nick: \
-         f\"<{nick}> {text}\\n\". The stamp is the server's, so nobody can pass for another",
+        pick(
+            "send each chat line to every other member, stamped with the sender's nick: \
+             f\"<{nick}> {text}\\n\". The stamp is the server's, so nobody can pass for \
+             another",
+            "把每条聊天行发给其他每个成员，前面加上发送者昵称的标记：\
+             f\"<{nick}> {text}\\n\"。标记由服务器来加，所以谁也冒充不了别人",
+        ),
     );
     expect_exact(s, &mut bob, &stamped).map_err(&how)?;
     expect_exact(s, &mut cat, &stamped).map_err(&how)
@@ -338,8 +409,12 @@ fn server_sends_private(s: &mut Session) -> Outcome {
     let mut cat = join(s, &fresh("cat"))?;
     let how = hint(
         LAB,
-        "`/msg NICK text` goes to NICK alone, as f\"[private] <{sender}> {text}\"; the \
-         others get nothing",
+        pick(
+            "`/msg NICK text` goes to NICK alone, as f\"[private] <{sender}> {text}\"; the \
+             others get nothing",
+            "`/msg NICK text` 只发给 NICK，形式为 f\"[private] <{sender}> {text}\"；\
+             其他成员什么也收不到",
+        ),
     );
     let to = amy.nick.clone();
     say(s, &mut bob, &format!("/msg {to} psst"))?;
@@ -355,7 +430,10 @@ fn server_lists(s: &mut Session) -> Outcome {
     say(s, &mut amy, "/list")?;
     let how = hint(
         LAB,
-        "answer `/list` with news naming every member who is here: `* online: amy, bob`",
+        pick(
+            "answer `/list` with news naming every member who is here: `* online: amy, bob`",
+            "用通知回应 `/list`，列出在线的每个成员：`* online: amy, bob`",
+        ),
     );
     // The answer may take several news lines: read them until both names are seen.
     let mut seen = Vec::new();
@@ -363,9 +441,11 @@ fn server_lists(s: &mut Session) -> Outcome {
     let names = [amy.nick.clone(), bob.nick.clone()];
     while !names.iter().all(|n| super::contains(&seen, n.as_bytes())) {
         if Instant::now() >= deadline {
-            return Err(Failure::new(format!(
+            return Err(Failure::new(tr!(
                 "timed out: the news after /list never named both {} and {}",
-                names[0], names[1]
+                "超时：/list 之后的通知始终没有同时列出 {} 和 {}",
+                names[0],
+                names[1]
             ))
             .bytes(names.join(", ").as_bytes(), &seen))
             .map_err(&how);
@@ -374,7 +454,7 @@ fn server_lists(s: &mut Session) -> Outcome {
             s,
             &mut amy,
             WAIT,
-            "news answering /list",
+            pick("news answering /list", "回应 /list 的通知"),
             &is_news,
             &|_| false,
             None,
@@ -393,15 +473,22 @@ fn server_reports_errors(s: &mut Session) -> Outcome {
         s,
         &mut amy,
         WAIT,
-        "an error line starting with `! ` (nobody0 is not here)",
+        pick(
+            "an error line starting with `! ` (nobody0 is not here)",
+            "以 `! ` 开头的错误行（nobody0 不在聊天室里）",
+        ),
         &|line| line.starts_with(b"! "),
         &is_news,
         None,
     )
     .map_err(hint(
         LAB,
-        "an error about a line goes back to its sender alone, as a line that starts \
-         with `! `: `! nobody called \"nobody0\" is here`",
+        pick(
+            "an error about a line goes back to its sender alone, as a line that starts \
+             with `! `: `! nobody called \"nobody0\" is here`",
+            "针对某一行的错误只发回给它的发送者，是一行以 `! ` 开头的文字：\
+             `! nobody called \"nobody0\" is here`",
+        ),
     ))?;
     Ok(())
 }
@@ -411,16 +498,20 @@ fn server_quits(s: &mut Session) -> Outcome {
     let mut bob = join(s, &fresh("bob"))?;
     let how = hint(
         LAB,
-        "on `/quit` close the member's connection (a goodbye first is fine), take it out \
-         of the room and tell the others with news naming it: `* bob left`",
+        pick(
+            "on `/quit` close the member's connection (a goodbye first is fine), take it out \
+             of the room and tell the others with news naming it: `* bob left`",
+            "收到 `/quit` 时关闭这个成员的连接（先道别也可以），把它移出聊天室，\
+             并用含有其昵称的通知告诉其他成员：`* bob left`",
+        ),
     );
     say(s, &mut bob, "/quit")?;
-    super::lab7::expect_close(s, &mut bob.conn, "/quit").map_err(&how)?;
+    super::lab7::expect_close(s, &mut bob.conn, pick("/quit", "发出 /quit")).map_err(&how)?;
     expect_news(
         s,
         &mut amy,
         &bob.nick,
-        &format!("news that {} left", bob.nick),
+        &tr!("news that {} left", "{} 离开的通知", bob.nick),
     )
     .map_err(&how)
 }
@@ -454,16 +545,23 @@ fn server_keeps_lines_whole(s: &mut Session) -> Outcome {
         line.strip_prefix(format!("<{}> ", m.nick).as_bytes())
             .is_some_and(|rest| rest.len() == LONG && rest.iter().all(|&b| b == letter))
     };
-    let hint_text = "two threads writing to one socket at once can mix their bytes: send \
-                     each line with one sendall() while holding a lock for that member (or \
-                     let one writer thread per member send its queued lines)";
+    let hint_text = pick(
+        "two threads writing to one socket at once can mix their bytes: send each line with \
+         one sendall() while holding a lock for that member (or let one writer thread per \
+         member send its queued lines)",
+        "两个线程同时写同一个套接字，字节可能交错混在一起：每一行用一次 sendall() 发出，\
+         发送时持有这个成员的锁（或者每个成员一个写线程，由它发送排队的行）",
+    );
     let how = hint(LAB, hint_text);
     for _ in 0..2 * LINES {
         let line = next_line(
             s,
             &mut cat,
             WAIT * 2.0,
-            "whole lines of 3000 a's or b's, each stamped",
+            pick(
+                "whole lines of 3000 a's or b's, each stamped",
+                "完整的行，每行是 3000 个 a 或 b，都带有标记",
+            ),
             &|line| !is_news(line),
             &is_news,
             None,
@@ -473,9 +571,11 @@ fn server_keeps_lines_whole(s: &mut Session) -> Outcome {
             // A 3000-byte line is too long to show: say what is in it.
             let a = line.iter().filter(|&&b| b == b'a').count();
             let b = line.iter().filter(|&&b| b == b'b').count();
-            return Err(Failure::new(format!(
+            return Err(Failure::new(tr!(
                 "{} received a line of {} bytes with {a} a's and {b} b's: not one whole \
                  stamped line of one member, but pieces of two lines mixed",
+                "{} 收到一行 {} 字节，其中有 {a} 个 a 和 {b} 个 b：这不是某一个成员带标记的\
+                 完整一行，而是两行的片段混在了一起",
                 cat.nick,
                 line.len()
             ))
@@ -491,9 +591,13 @@ fn server_refuses_endless_line(s: &mut Session) -> Outcome {
     let mut cat = join(s, &fresh("cat"))?;
     let how = hint(
         LAB,
-        "keep at most a few KiB of an unfinished line (the guide's limit: 4096 bytes): \
-         past that, send `! that line is too long` (or close the connection) and throw \
-         the rest away, instead of growing a buffer for ever",
+        pick(
+            "keep at most a few KiB of an unfinished line (the guide's limit: 4096 bytes): \
+             past that, send `! that line is too long` (or close the connection) and throw \
+             the rest away, instead of growing a buffer for ever",
+            "未结束的行最多只保留几 KiB（指南的上限：4096 字节）：超过了就发送 \
+             `! that line is too long`（或关闭连接），并丢掉其余部分，而不是让缓冲区无限增长",
+        ),
     );
     s.did(format!("{} sent 100 000 bytes without a newline", amy.nick));
     {
@@ -507,23 +611,49 @@ fn server_refuses_endless_line(s: &mut Session) -> Outcome {
         });
     }
     // An error line, or the connection closed: either refuses the line.
-    let refused = next_line(
+    let what = pick(
+        "an error line starting with `! `, or the connection closed",
+        "以 `! ` 开头的错误行，或者关闭连接",
+    );
+    // Any line other than news ends the wait, to be judged here.
+    match next_line(
         s,
         &mut amy,
         WAIT,
-        "an error line starting with `! `, or the connection closed",
-        &|line| line.starts_with(b"! "),
+        what,
+        &|line| !is_news(line),
         &is_news,
         None,
-    );
-    if let Err(failure) = refused {
-        if !failure.what.contains("closed the connection") && !failure.what.contains("broke") {
-            return Err(failure).map_err(&how);
+    ) {
+        Ok(line) if line.starts_with(b"! ") => {}
+        Ok(line) => return Err(another_line_first(&amy, what, line, None)).map_err(&how),
+        Err(failure) => {
+            // The wait ended without a line: the server closed (or reset) the
+            // connection, which refuses the line too, unless it ended or timed out.
+            let ended = s.program.as_mut().and_then(|p| p.exited()).is_some();
+            if ended || !is_closed(&amy.conn) {
+                return Err(failure).map_err(&how);
+            }
+            s.did(format!("saw {}'s connection closed", amy.nick));
         }
-        s.did(format!("saw {}'s connection closed", amy.nick));
     }
     say(s, &mut bob, "still here")?;
     expect_exact(s, &mut cat, &format!("<{}> still here", bob.nick)).map_err(&how)
+}
+
+/// True if the peer has closed or reset `conn`: recv() returns 0 bytes (again) or an
+/// error. Peeks, so that nothing is taken.
+fn is_closed(conn: &TcpStream) -> bool {
+    let _ = conn.set_read_timeout(Some(Duration::from_millis(20)));
+    let mut byte = [0u8; 1];
+    match conn.peek(&mut byte) {
+        Ok(0) => true,
+        Ok(_) => false,
+        Err(err) => !matches!(
+            err.kind(),
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+        ),
+    }
 }
 
 fn server_survives_slow_reader(s: &mut Session) -> Outcome {
@@ -558,9 +688,14 @@ fn server_survives_slow_reader(s: &mut Session) -> Outcome {
     let stamp = format!("<{}> ", amy.nick);
     let how = hint(
         LAB,
-        "a member who stops reading fills its socket buffers, and then sendall() to it \
-         blocks: give each member a bounded queue and a writer thread (or a send \
-         timeout), and drop a member whose queue stays full",
+        pick(
+            "a member who stops reading fills its socket buffers, and then sendall() to it \
+             blocks: give each member a bounded queue and a writer thread (or a send \
+             timeout), and drop a member whose queue stays full",
+            "一个不再读取的成员会把它的套接字缓冲区塞满，然后对它的 sendall() 就会阻塞：\
+             给每个成员一个有界队列和一个写线程（或者设置发送超时），队列一直是满的成员，\
+             就把它断开",
+        ),
     );
     // bob must keep receiving: a pause of STALL seconds is a stalled server.
     const STALL: f64 = 4.0;
@@ -570,7 +705,11 @@ fn server_survives_slow_reader(s: &mut Session) -> Outcome {
             s,
             &mut bob,
             STALL,
-            &format!("more of {}'s lines, and then {last:?}", amy.nick),
+            &tr!(
+                "more of {}'s lines, and then {last:?}",
+                "{} 的更多行，然后是 {last:?}",
+                amy.nick
+            ),
             &|line| !is_news(line),
             &is_news,
             None,
@@ -580,15 +719,17 @@ fn server_survives_slow_reader(s: &mut Session) -> Outcome {
             break;
         }
         if !line.starts_with(stamp.as_bytes()) {
-            return Err(Failure::new(format!("{} received another line", bob.nick))
-                .bytes(last.as_bytes(), &line))
+            return Err(
+                Failure::new(tr!("{} received another line", "{} 收到了另一行", bob.nick))
+                    .bytes(last.as_bytes(), &line),
+            )
             .map_err(&how);
         }
         if Instant::now() >= deadline {
-            return Err(Failure::new(format!(
-                "timed out: {} did not receive {last:?} within {:.1} s",
-                bob.nick,
-                s.secs(30.0).as_secs_f64()
+            let (nick, secs) = (&bob.nick, s.secs(30.0).as_secs_f64());
+            return Err(Failure::new(tr!(
+                "timed out: {nick} did not receive {last:?} within {secs:.1} s",
+                "超时：{nick} 在 {secs:.1} 秒内没有收到 {last:?}",
             )))
             .map_err(&how);
         }
@@ -611,8 +752,11 @@ fn take_or_accept(s: &mut Session) -> Result<TcpStream, Failure> {
 fn client_connects(s: &mut Session) -> Outcome {
     let conn = s.accept().map_err(hint(
         LAB,
-        "connect to the port from the command line (sys.argv[1]) or LAB_PORT, not a fixed \
-         5555",
+        pick(
+            "connect to the port from the command line (sys.argv[1]) or LAB_PORT, not a fixed \
+             5555",
+            "连接命令行给出的端口（sys.argv[1]）或 LAB_PORT，不要写死 5555",
+        ),
     ))?;
     s.conn = Some(conn);
     Ok(())
@@ -625,11 +769,16 @@ fn client_sends_nickname(s: &mut Session) -> Outcome {
         b"* welcome to the chat room (0 online). Choose a nickname:\n",
     )?;
     s.type_line("amy")?;
-    s.expect_bytes(&mut conn, b"amy\n", false, WAIT, "the nickname and \\n")
+    let what = pick("the nickname and \\n", "昵称加上 \\n");
+    s.expect_bytes(&mut conn, b"amy\n", false, WAIT, what)
         .map_err(hint(
             LAB,
-            "send each typed line with its \\n, the first one too (it is the nickname): \
-             sock.sendall((line + \"\\n\").encode())",
+            pick(
+                "send each typed line with its \\n, the first one too (it is the nickname): \
+                 sock.sendall((line + \"\\n\").encode())",
+                "发送每个输入的行都要带上 \\n，第一行（昵称）也一样：\
+                 sock.sendall((line + \"\\n\").encode())",
+            ),
         ))?;
     s.send(&mut conn, b"* welcome, amy! Online (1): amy\n")?;
     s.conn = Some(conn);
@@ -643,9 +792,14 @@ fn client_prints_unasked(s: &mut Session) -> Outcome {
     s.expect_output("<bob> hello 你好".as_bytes(), WAIT, "\"<bob> hello 你好\"")
         .map_err(hint(
             LAB,
-            "print what arrives as it arrives, from a receiving thread: \
-             threading.Thread(target=receive, daemon=True), while the main thread reads \
-             the keyboard. A client that recv()s only after input() shows it too late",
+            pick(
+                "print what arrives as it arrives, from a receiving thread: \
+                 threading.Thread(target=receive, daemon=True), while the main thread reads \
+                 the keyboard. A client that recv()s only after input() shows it too late",
+                "收到什么就立刻打印，由一个接收线程负责：\
+                 threading.Thread(target=receive, daemon=True)，主线程则读键盘。\
+                 只在 input() 之后才 recv() 的客户端，显示得太晚了",
+            ),
         ))?;
     s.conn = Some(conn);
     Ok(())
@@ -655,9 +809,14 @@ fn client_prints_while_typing(s: &mut Session) -> Outcome {
     let mut conn = take_or_accept(s)?;
     let how = hint(
         LAB,
-        "what arrives must show while a line is half typed: a thread that blocks in \
-         recv() and prints, not a select() loop that then blocks in readline() until \
-         Enter",
+        pick(
+            "what arrives must show while a line is half typed: a thread that blocks in \
+             recv() and prints, not a select() loop that then blocks in readline() until \
+             Enter",
+            "一行输入到一半时，收到的内容也必须显示出来：用一个阻塞在 recv() 里、\
+             收到就打印的线程，而不是 select() 循环（它接着会阻塞在 readline() 里，\
+             直到按下回车）",
+        ),
     );
     s.mark_output();
     s.type_text("half a li")?;
@@ -667,7 +826,10 @@ fn client_prints_while_typing(s: &mut Session) -> Outcome {
     s.expect_output(
         b"<bob> meanwhile",
         WAIT,
-        "\"<bob> meanwhile\" (before Enter)",
+        pick(
+            "\"<bob> meanwhile\" (before Enter)",
+            "\"<bob> meanwhile\"（在按回车之前）",
+        ),
     )
     .map_err(&how)?;
     s.type_text("ne\n")?;
@@ -676,7 +838,7 @@ fn client_prints_while_typing(s: &mut Session) -> Outcome {
         b"half a line\n",
         false,
         WAIT,
-        "the finished line",
+        pick("the finished line", "输完的那一行"),
     )
     .map_err(&how)?;
     s.conn = Some(conn);
@@ -716,15 +878,21 @@ fn client_escapes_control_bytes(s: &mut Session) -> Outcome {
     s.send(&mut conn, evil.as_bytes())?;
     let how = hint(
         LAB,
-        "a server (or a member, through it) can send ESC [2J, which clears the screen: \
-         show control characters escaped before printing (repr(line)[1:-1], or replace \
-         each with \\x1b) or drop them",
+        pick(
+            "a server (or a member, through it) can send ESC [2J, which clears the screen: \
+             show control characters escaped before printing (repr(line)[1:-1], or replace \
+             each with \\x1b) or drop them",
+            "服务器（或借助它的某个成员）可以发送 ESC [2J，它会清空屏幕：打印之前把控制字符\
+             转义（repr(line)[1:-1]，或把每个替换成 \\x1b 这样的文字），或者丢掉它们",
+        ),
     );
     // What it printed since, up to the end of that line.
     let printed = s
-        .expect_output_matching(WAIT, "the line ending in \"evil\"", &|out| {
-            super::contains(out, b"evil\n") || super::contains(out, b"evil\r\n")
-        })
+        .expect_output_matching(
+            WAIT,
+            pick("the line ending in \"evil\"", "以 \"evil\" 结尾的一行"),
+            &|out| super::contains(out, b"evil\n") || super::contains(out, b"evil\r\n"),
+        )
         .map_err(&how)?;
     if let Some(at) = raw_control(&printed) {
         let line = printed
@@ -733,9 +901,11 @@ fn client_escapes_control_bytes(s: &mut Session) -> Outcome {
             .unwrap_or(&printed);
         return Err(Failure {
             received: Some(line.to_vec()),
-            ..Failure::new(format!(
+            ..Failure::new(tr!(
                 "your client printed a raw control byte (0x{:02x}) that the server sent, \
                  where `\\e[2J` or `\\x1b[2J` (escaped) was expected",
+                "你的客户端原样打印了服务器发来的控制字节（0x{:02x}），\
+                 期望的是转义后的 `\\e[2J` 或 `\\x1b[2J`",
                 printed[at]
             ))
         })
@@ -749,14 +919,21 @@ fn client_closes_at_end_of_input(s: &mut Session) -> Outcome {
     let mut conn = take_or_accept(s)?;
     let how = hint(
         LAB,
-        "at the end of input (Ctrl-D: input() raises EOFError) send /quit or just close \
-         the socket, and end the program; the receiving thread must not keep it alive \
-         (make it a daemon thread)",
+        pick(
+            "at the end of input (Ctrl-D: input() raises EOFError) send /quit or just close \
+             the socket, and end the program; the receiving thread must not keep it alive \
+             (make it a daemon thread)",
+            "输入结束时（Ctrl-D：input() 抛出 EOFError），发送 /quit 或直接关闭套接字，\
+             然后结束程序；接收线程不能让程序继续运行（把它设为守护线程，daemon=True）",
+        ),
     );
     s.close_stdin();
-    super::lab7::expect_close(s, &mut conn, "the end of input").map_err(&how)?;
-    s.expect_exit(WAIT, "at the end of input the client ends")
-        .map_err(&how)?;
+    super::lab7::expect_close(s, &mut conn, pick("the end of input", "输入结束")).map_err(&how)?;
+    let why = pick(
+        "at the end of input the client ends",
+        "输入结束时客户端应当退出",
+    );
+    s.expect_exit(WAIT, why).map_err(&how)?;
     Ok(())
 }
 

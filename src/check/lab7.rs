@@ -24,6 +24,7 @@ use std::time::{Duration, Instant};
 
 use super::{hint, Failure, Outcome, Plan, Role, Run, Session, Stage};
 use crate::labs::framing::MAX_MESSAGE;
+use crate::lang::{pick, tr};
 
 const LAB: u8 = 7;
 /// How long the program may take to answer or show something.
@@ -50,27 +51,42 @@ fn server_stages() -> Vec<Stage> {
     vec![
         Stage {
             id: "accept",
-            name: "listens on the port it was given and accepts a client",
+            name: pick(
+                "listens on the port it was given and accepts a client",
+                "在指定的端口上监听，并接受一个客户端",
+            ),
             run: server_accepts,
         },
         Stage {
             id: "echo",
-            name: "sends a message back, framed the same way",
+            name: pick(
+                "sends a message back, framed the same way",
+                "把消息按同样的分帧方式发回",
+            ),
             run: server_echoes,
         },
         Stage {
             id: "one-byte",
-            name: "recovers a message sent one byte per send()",
+            name: pick(
+                "recovers a message sent one byte per send()",
+                "还原每次 send() 只发一个字节的消息",
+            ),
             run: server_one_byte_at_a_time,
         },
         Stage {
             id: "fifty",
-            name: "recovers fifty messages sent in one send()",
+            name: pick(
+                "recovers fifty messages sent in one send()",
+                "还原一次 send() 发来的五十条消息",
+            ),
             run: server_fifty_at_once,
         },
         Stage {
             id: "oversize",
-            name: "refuses a message over MAX_MESSAGE and closes",
+            name: pick(
+                "refuses a message over MAX_MESSAGE and closes",
+                "拒绝超过 MAX_MESSAGE 的消息，并关闭连接",
+            ),
             run: server_refuses_oversize,
         },
     ]
@@ -80,32 +96,47 @@ fn client_stages() -> Vec<Stage> {
     vec![
         Stage {
             id: "connect",
-            name: "connects to the port it was given",
+            name: pick("connects to the port it was given", "连接到指定的端口"),
             run: client_connects,
         },
         Stage {
             id: "framed",
-            name: "sends a typed line as one framed message",
+            name: pick(
+                "sends a typed line as one framed message",
+                "把输入的一行作为一条分帧的消息发送",
+            ),
             run: client_frames,
         },
         Stage {
             id: "split",
-            name: "prints a reply that arrives one byte at a time whole",
+            name: pick(
+                "prints a reply that arrives one byte at a time whole",
+                "逐字节到达的回复，完整地打印出来",
+            ),
             run: client_joins_split_reply,
         },
         Stage {
             id: "stuck",
-            name: "prints replies stuck together in one recv() one by one",
+            name: pick(
+                "prints replies stuck together in one recv() one by one",
+                "一次 recv() 里粘在一起的几条回复，逐条打印",
+            ),
             run: client_separates_stuck_replies,
         },
         Stage {
             id: "end-of-input",
-            name: "closes the connection and ends at the end of input",
+            name: pick(
+                "closes the connection and ends at the end of input",
+                "输入结束时关闭连接并退出",
+            ),
             run: client_closes_at_end_of_input,
         },
         Stage {
             id: "oversize",
-            name: "refuses a reply over MAX_MESSAGE: closes and ends",
+            name: pick(
+                "refuses a reply over MAX_MESSAGE: closes and ends",
+                "拒绝超过 MAX_MESSAGE 的回复：关闭连接并退出",
+            ),
             run: client_refuses_oversize,
         },
     ]
@@ -177,7 +208,10 @@ fn send_regardless(s: &mut Session, conn: &mut TcpStream, bytes: &[u8], what: &s
 fn server_accepts(s: &mut Session) -> Outcome {
     let conn = s.connect().map_err(hint(
         LAB,
-        "bind the port from the command line (sys.argv[1]) or LAB_PORT, not a fixed 7777",
+        pick(
+            "bind the port from the command line (sys.argv[1]) or LAB_PORT, not a fixed 7777",
+            "绑定命令行给出的端口（sys.argv[1]）或 LAB_PORT，不要写死 7777",
+        ),
     ))?;
     s.close(conn);
     Ok(())
@@ -187,11 +221,16 @@ fn server_echoes(s: &mut Session) -> Outcome {
     let mut conn = s.connect()?;
     let wire = frame(s, "hello, 你好".as_bytes());
     s.send(&mut conn, &wire)?;
-    s.expect_bytes(&mut conn, &wire, false, WAIT, "the message back, framed")
+    let what = pick("the message back, framed", "按原样分帧发回的消息");
+    s.expect_bytes(&mut conn, &wire, false, WAIT, what)
         .map_err(hint(
             LAB,
-            "send each message back framed the same way: message + b\"\\n\" (line), or \
-             struct.pack(\">I\", len(message)) + message (length), with one sendall()",
+            pick(
+                "send each message back framed the same way: message + b\"\\n\" (line), or \
+                 struct.pack(\">I\", len(message)) + message (length), with one sendall()",
+                "把每条消息按同样的分帧方式发回：message + b\"\\n\"（line），\
+                 或 struct.pack(\">I\", len(message)) + message（length），用一次 sendall() 发出",
+            ),
         ))?;
     s.close(conn);
     Ok(())
@@ -210,12 +249,18 @@ fn server_one_byte_at_a_time(s: &mut Session) -> Outcome {
         }
         thread::sleep(Duration::from_millis(5));
     }
-    s.expect_bytes(&mut conn, &wire, false, WAIT, "the message back, whole")
+    let what = pick("the message back, whole", "完整发回的消息");
+    s.expect_bytes(&mut conn, &wire, false, WAIT, what)
         .map_err(hint(
             LAB,
-            "a recv() may return part of a message, even one byte: keep the bytes in a \
-             buffer (buf += conn.recv(4096)) and take a message out only once it is \
-             complete (a \\n in it, or as many bytes as the prefix says)",
+            pick(
+                "a recv() may return part of a message, even one byte: keep the bytes in a \
+                 buffer (buf += conn.recv(4096)) and take a message out only once it is \
+                 complete (a \\n in it, or as many bytes as the prefix says)",
+                "一次 recv() 可能只返回消息的一部分，甚至只有一个字节：把字节存进缓冲区\
+                 （buf += conn.recv(4096)），等消息完整了（里面有 \\n，\
+                 或字节数达到长度前缀所说的）再取出来",
+            ),
         ))?;
     s.close(conn);
     Ok(())
@@ -228,11 +273,16 @@ fn server_fifty_at_once(s: &mut Session) -> Outcome {
         .collect();
     s.did("the next send() holds 50 messages, stuck together");
     s.send(&mut conn, &wire)?;
-    s.expect_bytes(&mut conn, &wire, false, WAIT, "the 50 messages back, whole")
+    let what = pick("the 50 messages back, whole", "完整发回的 50 条消息");
+    s.expect_bytes(&mut conn, &wire, false, WAIT, what)
         .map_err(hint(
             LAB,
-            "one recv() may hold many messages: after each recv(), take out every complete \
-             message in the buffer (a while loop), not only the first, and keep the rest",
+            pick(
+                "one recv() may hold many messages: after each recv(), take out every complete \
+                 message in the buffer (a while loop), not only the first, and keep the rest",
+                "一次 recv() 可能包含多条消息：每次 recv() 之后，取出缓冲区里所有完整的消息\
+                 （用 while 循环），而不是只取第一条，剩下的字节留着",
+            ),
         ))?;
     s.close(conn);
     Ok(())
@@ -243,11 +293,17 @@ fn server_refuses_oversize(s: &mut Session) -> Outcome {
     let bytes = oversize(s);
     let said = oversize_said(s);
     send_regardless(s, &mut conn, &bytes, &said);
-    expect_close(s, &mut conn, "the message over the limit").map_err(hint(
+    let after = pick("the message over the limit", "检查程序发出超过上限的消息");
+    expect_close(s, &mut conn, after).map_err(hint(
         LAB,
-        "check the size before you read or keep the message: a length over MAX_MESSAGE \
-         (1 048 576), or a buffer over it with no \\n yet, gets an error and close(). \
-         Never bytearray(n) or recv(n) with the peer's n: it could say 4 GB",
+        pick(
+            "check the size before you read or keep the message: a length over MAX_MESSAGE \
+             (1 048 576), or a buffer over it with no \\n yet, gets an error and close(). \
+             Never bytearray(n) or recv(n) with the peer's n: it could say 4 GB",
+            "在读取或保存消息之前先检查大小：长度超过 MAX_MESSAGE（1 048 576），\
+             或缓冲区已超过它却还没有 \\n，就回一个错误并 close()。\
+             绝不要拿对端给的 n 去 bytearray(n) 或 recv(n)：它可能说 4 GB",
+        ),
     ))?;
     // And it serves the next client.
     let mut next = s.connect()?;
@@ -258,11 +314,14 @@ fn server_refuses_oversize(s: &mut Session) -> Outcome {
         &wire,
         false,
         WAIT,
-        "the next client's message back",
+        pick("the next client's message back", "发回给下一个客户端的消息"),
     )
     .map_err(hint(
         LAB,
-        "after refusing a client, close its connection and accept() the next one",
+        pick(
+            "after refusing a client, close its connection and accept() the next one",
+            "拒绝一个客户端之后，关闭它的连接，再 accept() 下一个",
+        ),
     ))?;
     s.close(next);
     Ok(())
@@ -277,10 +336,11 @@ pub(super) fn expect_close(s: &mut Session, conn: &mut TcpStream, after: &str) -
     loop {
         let now = Instant::now();
         if now >= deadline {
-            return Err(Failure::new(format!(
-                "timed out: the connection was still open {:.1} s after {after} ({got} \
+            let secs = s.secs(WAIT).as_secs_f64();
+            return Err(Failure::new(tr!(
+                "timed out: the connection was still open {secs:.1} s after {after} ({got} \
                  bytes arrived meanwhile)",
-                s.secs(WAIT).as_secs_f64()
+                "超时：{after}，之后过了 {secs:.1} 秒连接仍未关闭（其间收到 {got} 字节）",
             )));
         }
         let _ = conn.set_read_timeout(Some((deadline - now).min(Duration::from_millis(50))));
@@ -314,8 +374,11 @@ fn take_or_accept(s: &mut Session) -> Result<TcpStream, Failure> {
 fn client_connects(s: &mut Session) -> Outcome {
     let conn = s.accept().map_err(hint(
         LAB,
-        "connect to the port from the command line (sys.argv[1]) or LAB_PORT, not a fixed \
-         7777",
+        pick(
+            "connect to the port from the command line (sys.argv[1]) or LAB_PORT, not a fixed \
+             7777",
+            "连接命令行给出的端口（sys.argv[1]）或 LAB_PORT，不要写死 7777",
+        ),
     ))?;
     s.conn = Some(conn);
     Ok(())
@@ -325,11 +388,16 @@ fn client_frames(s: &mut Session) -> Outcome {
     let mut conn = take_or_accept(s)?;
     s.type_line("hello, 你好")?;
     let wire = frame(s, "hello, 你好".as_bytes());
-    s.expect_bytes(&mut conn, &wire, false, WAIT, "the typed line, framed")
+    let what = pick("the typed line, framed", "分帧后的输入行");
+    s.expect_bytes(&mut conn, &wire, false, WAIT, what)
         .map_err(hint(
             LAB,
-            "send each typed line as one message: line.encode() + b\"\\n\" (line), or \
-             struct.pack(\">I\", len(data)) + data (length), in one sendall()",
+            pick(
+                "send each typed line as one message: line.encode() + b\"\\n\" (line), or \
+                 struct.pack(\">I\", len(data)) + data (length), in one sendall()",
+                "把输入的每一行作为一条消息发送：line.encode() + b\"\\n\"（line），\
+                 或 struct.pack(\">I\", len(data)) + data（length），用一次 sendall() 发出",
+            ),
         ))?;
     s.conn = Some(conn);
     Ok(())
@@ -361,13 +429,21 @@ fn client_joins_split_reply(s: &mut Session) -> Outcome {
         }
         thread::sleep(Duration::from_millis(5));
     }
-    s.expect_output_matching(WAIT, "the line \"a reply, cut 切开\"", &|out| {
+    let what = pick(
+        "the line \"a reply, cut 切开\"",
+        "一行 \"a reply, cut 切开\"",
+    );
+    s.expect_output_matching(WAIT, what, &|out| {
         has_lines_in_order(out, &["a reply, cut 切开"])
     })
     .map_err(hint(
         LAB,
-        "a recv() may return part of a reply: keep a buffer, and print a message only once \
-         it is complete (a \\n in the buffer, or as many bytes as the prefix says)",
+        pick(
+            "a recv() may return part of a reply: keep a buffer, and print a message only \
+             once it is complete (a \\n in the buffer, or as many bytes as the prefix says)",
+            "一次 recv() 可能只返回回复的一部分：保留一个缓冲区，等消息完整了\
+             （缓冲区里有 \\n，或字节数达到长度前缀所说的）再打印",
+        ),
     ))?;
     s.conn = Some(conn);
     Ok(())
@@ -383,14 +459,20 @@ fn client_separates_stuck_replies(s: &mut Session) -> Outcome {
     s.mark_output();
     s.did("the next send() holds 3 replies, stuck together");
     s.send(&mut conn, &wire)?;
-    s.expect_output_matching(WAIT, "the 3 replies, each on its own line", &|out| {
-        has_lines_in_order(out, &replies)
-    })
-    .map_err(hint(
-        LAB,
-        "one recv() may hold several replies: take out every complete message in the \
-         buffer (a while loop) and print each on its own line",
-    ))?;
+    let what = pick(
+        "the 3 replies, each on its own line",
+        "3 条回复，每条单独一行",
+    );
+    s.expect_output_matching(WAIT, what, &|out| has_lines_in_order(out, &replies))
+        .map_err(hint(
+            LAB,
+            pick(
+                "one recv() may hold several replies: take out every complete message in the \
+             buffer (a while loop) and print each on its own line",
+                "一次 recv() 可能包含几条回复：取出缓冲区里所有完整的消息（用 while 循环），\
+             每条单独打印一行",
+            ),
+        ))?;
     s.conn = Some(conn);
     Ok(())
 }
@@ -399,15 +481,25 @@ fn client_closes_at_end_of_input(s: &mut Session) -> Outcome {
     let mut conn = take_or_accept(s)?;
     let how = hint(
         LAB,
-        "at the end of input (Ctrl-D: input() raises EOFError, sys.stdin ends) close the \
-         socket and end the program; a receiving thread must not keep it alive (make it a \
-         daemon thread)",
+        pick(
+            "at the end of input (Ctrl-D: input() raises EOFError, sys.stdin ends) close the \
+             socket and end the program; a receiving thread must not keep it alive (make it \
+             a daemon thread)",
+            "输入结束时（Ctrl-D：input() 抛出 EOFError，sys.stdin 读完），关闭套接字并结束\
+             程序；接收线程不能让程序继续运行（把它设为守护线程，daemon=True）",
+        ),
     );
     s.close_stdin();
-    s.expect_closed(&mut conn, WAIT, "at the end of input the client closes")
-        .map_err(&how)?;
-    s.expect_exit(WAIT, "at the end of input the client ends")
-        .map_err(&how)?;
+    let why = pick(
+        "at the end of input the client closes",
+        "输入结束时客户端应当关闭连接",
+    );
+    s.expect_closed(&mut conn, WAIT, why).map_err(&how)?;
+    let why = pick(
+        "at the end of input the client ends",
+        "输入结束时客户端应当退出",
+    );
+    s.expect_exit(WAIT, why).map_err(&how)?;
     Ok(())
 }
 
@@ -419,13 +511,22 @@ fn client_refuses_oversize(s: &mut Session) -> Outcome {
     send_regardless(s, &mut conn, &bytes, &said);
     let how = hint(
         LAB,
-        "check the size before you read or keep a reply: a length over MAX_MESSAGE \
-         (1 048 576), or a buffer over it with no \\n yet, means the server is broken: say \
-         so, close the socket and end",
+        pick(
+            "check the size before you read or keep a reply: a length over MAX_MESSAGE \
+             (1 048 576), or a buffer over it with no \\n yet, means the server is broken: \
+             say so, close the socket and end",
+            "在读取或保存回复之前先检查大小：长度超过 MAX_MESSAGE（1 048 576），\
+             或缓冲区已超过它却还没有 \\n，意味着服务器出了问题：把这一点告诉用户，\
+             关闭套接字并退出",
+        ),
     );
-    expect_close(s, &mut conn, "the message over the limit").map_err(&how)?;
-    s.expect_exit(WAIT, "after refusing the reply the client ends")
-        .map_err(&how)?;
+    let after = pick("the message over the limit", "检查程序发出超过上限的消息");
+    expect_close(s, &mut conn, after).map_err(&how)?;
+    let why = pick(
+        "after refusing the reply the client ends",
+        "拒绝这条回复之后客户端应当退出",
+    );
+    s.expect_exit(WAIT, why).map_err(&how)?;
     Ok(())
 }
 

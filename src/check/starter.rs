@@ -15,6 +15,7 @@ use clap::{Args, ValueEnum};
 
 use super::Role;
 use crate::labs::Lab;
+use crate::lang::{pick, tr};
 
 #[derive(Args, Debug)]
 pub struct StarterArgs {
@@ -85,28 +86,36 @@ fn file_name(lab: u8, role: Role, language: Language) -> String {
 
 /// Writes the starter and says how to run and check it.
 pub fn write(lab: &Lab, args: StarterArgs, out: &mut impl Write) -> anyhow::Result<()> {
+    // The role as a sentence names it: `server`, 服务器.
+    let role = match args.role {
+        Role::Server => pick("server", "服务器"),
+        Role::Client => pick("client", "客户端"),
+    };
     let Some(text) = starter(lab.number, args.role, args.language) else {
-        anyhow::bail!(
-            "lab {} has no {} starter yet: starters exist for labs 1 to 7",
-            lab.number,
-            args.role.name()
-        );
+        anyhow::bail!(tr!(
+            "lab {} has no {role} starter yet: starters exist for labs 1 to 7",
+            "实验 {} 还没有{role}的起始文件：只有实验 1 到 7 有起始文件",
+            lab.number
+        ));
     };
     let name = file_name(lab.number, args.role, args.language);
     let path = args.dir.join(&name);
     let mut file = match OpenOptions::new().write(true).create_new(true).open(&path) {
         Ok(file) => file,
-        Err(err) if err.kind() == io::ErrorKind::AlreadyExists => anyhow::bail!(
+        Err(err) if err.kind() == io::ErrorKind::AlreadyExists => anyhow::bail!(tr!(
             "{} already exists, and a starter never overwrites a file: it may hold your \
              work. Rename or move it, or use --dir to write the starter elsewhere",
+            "{} 已经存在，而起始文件从不覆盖已有的文件：里面可能有你写的代码。\
+             请把它改名或移走，或者用 --dir 把起始文件写到别处",
             path.display()
-        ),
+        )),
         Err(err) => {
-            return Err(err).with_context(|| format!("could not create {}", path.display()))
+            return Err(err)
+                .with_context(|| tr!("could not create {}", "无法创建 {}", path.display()))
         }
     };
     file.write_all(text.as_bytes())
-        .with_context(|| format!("could not write {}", path.display()))?;
+        .with_context(|| tr!("could not write {}", "无法写入 {}", path.display()))?;
     let shown = path.display().to_string();
     // What else the check passes: lab 2's encoding, lab 3 client's name.
     let extra = match (lab.number, args.role) {
@@ -126,22 +135,28 @@ pub fn write(lab: &Lab, args: StarterArgs, out: &mut impl Write) -> anyhow::Resu
             )
         }
     };
-    let role = args.role.name();
-    writeln!(
-        out,
-        "wrote {shown}: lab {}'s {role}, with numbered TODOs to write.",
-        lab.number
-    )?;
+    let number = lab.number;
+    let wrote = tr!(
+        "wrote {shown}: lab {number}'s {role}, with numbered TODOs to write.",
+        "已写入 {shown}：实验 {number} 的{role}，要写的部分标有编号的 TODO。"
+    );
+    writeln!(out, "{wrote}")?;
+    // The labels line up: `build it:  ` and `check it:  `, 编译： and 检查：.
     if let Some(build) = build {
-        writeln!(out, "build it:  {build}")?;
+        writeln!(out, "{}{build}", pick("build it:  ", "编译："))?;
     }
-    writeln!(out, "check it:  lab check {} {role} -- {run}", lab.number)?;
-    writeln!(out, "The check stops at the first TODO not written yet.")?;
-    writeln!(
-        out,
-        "`lab {} guide` has the protocol, stage by stage (\"Your turn\").",
-        lab.number
-    )?;
+    let command = format!("lab check {number} {} -- {run}", args.role.name());
+    writeln!(out, "{}{command}", pick("check it:  ", "检查："))?;
+    let stops = pick(
+        "The check stops at the first TODO not written yet.",
+        "检查会停在第一个还没写的 TODO 处。",
+    );
+    writeln!(out, "{stops}")?;
+    let guide = tr!(
+        "`lab {number} guide` has the protocol, stage by stage (\"Your turn\").",
+        "`lab {number} guide` 里有协议，按阶段逐个讲解（见“动手写”一节）。"
+    );
+    writeln!(out, "{guide}")?;
     Ok(())
 }
 
