@@ -101,7 +101,8 @@ fn heading(line: &str, width: usize, color: bool) -> String {
 
 /// Adds a source line of prose to `prose`, joining it to the line before when it
 /// continues a paragraph or a list item: with a space, or with nothing between two
-/// Chinese characters (Chinese puts no space between words).
+/// Chinese characters (Chinese puts no space between words) and next to Chinese
+/// punctuation (`，`code`` not `， `code``), which carries its own spacing.
 fn join_into(prose: &mut String, line: &str) {
     let last = prose.lines().next_back().unwrap_or("");
     let starts_block = |l: &str| {
@@ -126,7 +127,13 @@ fn join_into(prose: &mut String, line: &str) {
         use unicode_width::UnicodeWidthChar;
         prose.pop(); // the newline
         let wide = |c: Option<char>| c.and_then(|c| c.width()) == Some(2);
-        if !(wide(prose.chars().next_back()) && wide(line.trim().chars().next())) {
+        // Full-width punctuation: 。，、；：？！（）《》「」 (only Chinese text has them).
+        let punctuation = |c: Option<char>| {
+            c.is_some_and(|c| matches!(c, '\u{3000}'..='\u{303f}' | '\u{ff01}'..='\u{ff20}'))
+        };
+        let (before, after) = (prose.chars().next_back(), line.trim().chars().next());
+        let chinese = wide(before) && wide(after);
+        if !(chinese || punctuation(before) || punctuation(after)) {
             prose.push(' ');
         }
         prose.push_str(line.trim());
@@ -600,6 +607,13 @@ $ python3 -c 'import socket; s = socket.create_connection((\"127.0.0.1\", 6666))
     fn chinese_lines_join_without_a_space_and_english_ones_with_one() {
         let text = render("粘包是\n两条消息 stuck\ntogether.\n", 80, false);
         assert_eq!(text, "粘包是两条消息 stuck together.\n");
+        // Beside Chinese punctuation, no space either; beside a Chinese word, one.
+        let text = render(
+            "先运行，\n`lab 1 server`\n（服务器）再运行\n`nc`。\n",
+            80,
+            false,
+        );
+        assert_eq!(text, "先运行，`lab 1 server`（服务器）再运行 `nc`。\n");
     }
 
     #[test]
