@@ -458,7 +458,9 @@ fn a_chinese_starter_has_chinese_comments_and_the_same_todo_line() {
 
 /// Every Python starter and its Chinese twin (`lab1_server.zh-CN.py`) fail the same
 /// stage of their lab's check, quoting the same first TODO (the Rust twins are
-/// compiled and run by `the_rust_starters_compile_with_rustc_alone`).
+/// compiled and run by `the_rust_starters_compile_with_rustc_alone`). A starter ends
+/// at its first TODO at once, so a generous `--slow` costs nothing, and keeps a loaded
+/// machine's slow Python start-up from turning that end into a timeout.
 #[test]
 fn every_python_starter_and_its_chinese_twin_meet_the_check_alike() {
     if !have_python("every_python_starter_and_its_chinese_twin") {
@@ -495,11 +497,23 @@ fn every_python_starter_and_its_chinese_twin_meet_the_check_alike() {
                         assert!(file.exists(), "{}", file.display());
                         let file = file.to_string_lossy().into_owned();
                         let mut args = vec![
-                            "check", &number, role, "--slow", "3", "--", "python3", &file, "{port}",
+                            "check", &number, role, "--slow", "10", "--", "python3", &file,
+                            "{port}",
                         ];
                         args.extend_from_slice(extra);
-                        let out = lab(&args, &home);
-                        (out.status.code(), text(&out.stdout))
+                        // On a loaded machine the check may see the program end before
+                        // it has read the TODO line the program printed last ("your
+                        // program printed nothing"): a race of `lab check`, not of the
+                        // starter, so such a run is tried again.
+                        let mut tries = 0;
+                        loop {
+                            let out = lab(&args, &home);
+                            let shown = text(&out.stdout);
+                            tries += 1;
+                            if shown.contains("It reached `TODO") || tries == 3 {
+                                break (out.status.code(), shown);
+                            }
+                        }
                     };
                     // Without the lines that name the file or the time taken, and with
                     // every number (ports) as `#`.

@@ -32,7 +32,7 @@ fn serve(mut conn: TcpStream, addr: SocketAddr) {
         let n: usize = todo(4, "recv");
         let text = String::from_utf8_lossy(&buf[..n]).into_owned();
         for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
-            // TODO 5 (exit)：这一行是 "exit"：发送 format!("goodbye, {me}\n")，然后 return。
+            // TODO 5 (exit)：这一行是 "exit"：发送 format!("goodbye, {me}\n") 后 return。
             todo::<()>(5, "exit");
 
             // TODO 6 (reply)：发送 format!("reply to {me}: {line}\n")；失败就 return。

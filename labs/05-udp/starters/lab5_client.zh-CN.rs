@@ -48,7 +48,7 @@ fn main() {
                 //        地址，然后 `continue`，继续等待回复。
                 todo::<()>(4, "stranger");
             }
-            // TODO 5 (reply)：把回复作为文本打印（String::from_utf8_lossy），然后 break。
+            // TODO 5 (reply)：以文本打印回复（String::from_utf8_lossy），然后 break。
             todo::<()>(5, "reply");
         }
     }

@@ -104,7 +104,7 @@ def command(member, text):
         nick, _, words = rest.partition(" ")
         with lock:
             target = members.get(nick)
-        # TODO 7 (msg)：没有这个目标：deliver(member, f"! nobody called {nick!r} is here")。
+        # TODO 7 (msg)：无此目标：deliver(member, f"! nobody called {nick!r} is here")。
         #        否则 deliver(target, f"[private] <{member.nick}> {words}")。
         todo(7, "msg")
     elif name == "/list":

@@ -39,9 +39,9 @@ fn take_messages(by_length: bool, buf: &mut Vec<u8>) -> Result<Vec<Vec<u8>>, Str
     let mut messages = Vec::new();
     loop {
         if by_length {
-            // TODO 3 (length)：不足 4 字节：break。n = 对 buf[..4] 做
-            //        u32::from_be_bytes；超过 MAX_MESSAGE：return Err。不足 4 + n 字节：
-            //        break。否则 push buf[4..4 + n]，并 buf.drain(..4 + n)。
+            // TODO 3 (length)：不足 4 字节：break。n = buf[..4] 按
+            //        u32::from_be_bytes 解出的值；超过 MAX_MESSAGE：return Err。不足
+            //        4 + n 字节：break。否则 push buf[4..4 + n]，再 buf.drain(..4 + n)。
             todo::<()>(3, "length");
         } else {
             // TODO 4 (line)：buf 中没有 b'\n'：超过 MAX_MESSAGE 就 return Err，否则
@@ -63,7 +63,7 @@ fn serve(conn: &mut TcpStream, by_length: bool) -> std::io::Result<()> {
         buf.extend_from_slice(&chunk[..n]);
         match take_messages(by_length, &mut buf) {
             Ok(messages) => {
-                // TODO 6 (echo)：对每条消息调用 conn.write_all(&frame(by_length, &message))。
+                // TODO 6 (echo)：逐条 conn.write_all(&frame(by_length, &message))。
                 todo::<()>(6, "echo");
             }
             Err(err) => {
