@@ -37,7 +37,7 @@ while True:
     except ConnectionResetError:  # Windows：之前的某个回复没有送达任何人；继续
         continue
     print(f"{addr[0]}:{addr[1]}: {len(data)} bytes")
-    # 空数据报（b""）和其他数据报一样，也是数据报：同样要回复。
+    # 空数据报（b""）也是一个普通的数据报：同样要回复。
 
     # TODO 4 (sendto)：向 addr 回复一个数据报，它以收到的整个数据报结尾：
     #        b"heard you: " + data

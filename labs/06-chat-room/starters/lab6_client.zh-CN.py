@@ -47,7 +47,7 @@ def receive(sock):
 # TODO 1 (connect)：socket.create_connection(("127.0.0.1", PORT))。
 sock = todo(1, "connect")
 # TODO 2 (thread)：在一个守护线程中启动 receive(sock)：按下 Ctrl-D 之后，
-#        它不能让程序继续活着。
+#        它不能让程序继续运行。
 todo(2, "thread")
 for line in sys.stdin:
     # TODO 3 (send)：sock.sendall((去掉 "\n" 的这一行 + "\n").encode())：

@@ -22,7 +22,7 @@ QUEUE = 256  # 为一个成员排队等待的最大行数
 def todo(number, step):
     """尚未编写的部分：打印提示并退出（`lab check` 会引用这一行）。"""
     print(f"TODO {number} ({step}): not written yet", flush=True)
-    os._exit(1)  # 在接收线程中调用也有效
+    os._exit(1)  # 在任何线程中调用都有效
 
 
 PORT = int(sys.argv[1]) if len(sys.argv) > 1 else int(os.environ.get("LAB_PORT", "5555"))
@@ -80,7 +80,7 @@ def broadcast(line, sender=None):
 def read_lines(conn):
     """逐行产出（字节串，不含 \\n）；超过 MAX_LINE 的行产出 None。"""
     buf = b""
-    skipping = False  # 正处在一行过长的行中：丢弃数据，直到它的 \n 为止
+    skipping = False  # 正处在一个过长的行中：丢弃数据，直到它的 \n 为止
     while True:
         while b"\n" in buf:
             line, _, buf = buf.partition(b"\n")

@@ -91,9 +91,9 @@ impl Lines {
                 let text = String::from_utf8_lossy(&line).trim_end().to_string();
                 return Ok((line.len() <= MAX_LINE + 2).then_some(text));
             }
-            // TODO 9 (limit)：self.buf.len() > MAX_LINE：清空它；如果还没有在
-            //        跳过，就设置 skipping 并返回 Ok(None)：拒绝没有尽头的
-            //        行。
+            // TODO 9 (limit)：self.buf.len() > MAX_LINE：清空它；
+            //        如果还没有在跳过，就设置 skipping 并返回 Ok(None)：
+            //        拒绝没有尽头的行。
             todo::<()>(9, "limit");
             let mut chunk = [0u8; 4096];
             match self.conn.read(&mut chunk) {
@@ -155,7 +155,7 @@ fn handle(room: Room, conn: TcpStream) {
         } else if let Some(rest) = text.strip_prefix("/msg ") {
             let (to, words) = rest.split_once(' ').unwrap_or((rest, ""));
             let target = room.lock().unwrap().get(to).cloned();
-            // TODO 7 (msg)：没有这个目标：向发送者发送 `! nobody called "{to}" is here`；
+            // TODO 7 (msg)：无此目标：向发送者发送 `! nobody called "{to}" is here`；
             //        否则向目标发送 `[private] <{nick}> {words}`。
             todo::<()>(7, "msg");
         } else if text == "/list" {

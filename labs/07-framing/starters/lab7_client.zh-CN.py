@@ -62,7 +62,7 @@ def receive(sock):
 
 # TODO 1 (connect)：socket.create_connection(("127.0.0.1", PORT))。
 sock = todo(1, "connect")
-# 守护线程：按下 Ctrl-D 之后，接收线程不能让程序继续活着
+# 守护线程：按下 Ctrl-D 之后，接收线程不能让程序继续运行
 threading.Thread(target=receive, args=(sock,), daemon=True).start()
 for line in sys.stdin:
     # TODO 3 (send)：sock.sendall(frame(去掉 "\n" 的这一行，编码后))。
