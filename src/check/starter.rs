@@ -17,6 +17,8 @@ use super::Role;
 use crate::labs::Lab;
 use crate::lang::{pick, tr};
 
+mod zh;
+
 #[derive(Args, Debug)]
 pub struct StarterArgs {
     /// The language of the starter
@@ -38,8 +40,14 @@ pub enum Language {
     Rust,
 }
 
-/// The starter text for a lab, role and language, if there is one.
+/// The starter text for a lab, role and language, if there is one: in Chinese (its
+/// comments and docstrings; the code is the same) when `lab` speaks Chinese.
 fn starter(lab: u8, role: Role, language: Language) -> Option<&'static str> {
+    if crate::lang::zh() {
+        if let Some(text) = zh::starter(lab, role, language) {
+            return Some(text);
+        }
+    }
     use Language::{Python, Rust};
     use Role::{Client, Server};
     Some(match (lab, role, language) {

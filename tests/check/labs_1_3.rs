@@ -270,8 +270,25 @@ fn the_lab1_server_starter_with_its_todos_written_passes_every_stage() {
     if !have_python("the_lab1_server_starter_with_its_todos_written") {
         return;
     }
+    // The English starter, and the Chinese one (the same code, other comments).
+    for lang in ["en", "zh"] {
+        fill_and_check_the_lab1_server_starter(lang);
+    }
+}
+
+fn fill_and_check_the_lab1_server_starter(lang: &str) {
     let dir = temp_dir("filled");
-    let out = lab(&["1", "starter", "--dir", &dir.to_string_lossy()], &dir);
+    let out = lab(
+        &[
+            "--lang",
+            lang,
+            "1",
+            "starter",
+            "--dir",
+            &dir.to_string_lossy(),
+        ],
+        &dir,
+    );
     assert_eq!(out.status.code(), Some(0));
     let file = dir.join("lab1_server.py");
     let mut source = std::fs::read_to_string(&file).unwrap();
@@ -306,7 +323,7 @@ fn the_lab1_server_starter_with_its_todos_written_passes_every_stage() {
         ),
         (r#"todo(10, "close")"#, "conn.close()"),
     ] {
-        assert!(source.contains(todo), "the starter has {todo}");
+        assert!(source.contains(todo), "the {lang} starter has {todo}");
         source = source.replace(todo, code);
     }
     std::fs::write(&file, source).unwrap();
@@ -324,7 +341,154 @@ fn the_lab1_server_starter_with_its_todos_written_passes_every_stage() {
         ],
         &dir,
     );
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert_eq!(out.status.code(), Some(0), "{lang}: {}", text(&out.stdout));
+}
+
+/// Under Chinese, `lab N starter` writes the Chinese twin under the English name:
+/// comments in Chinese, the code and the line `lab check` quotes exactly the same.
+#[test]
+fn a_chinese_starter_has_chinese_comments_and_the_same_todo_line() {
+    let dir = temp_dir("starter-zh");
+    let dir_arg = dir.to_string_lossy().into_owned();
+    let out = lab(&["--lang", "zh", "1", "starter", "--dir", &dir_arg], &dir);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let written = std::fs::read_to_string(dir.join("lab1_server.py")).unwrap();
+    let starters = root().join("labs/01-echo/starters");
+    assert_eq!(
+        written,
+        std::fs::read_to_string(starters.join("lab1_server.zh-CN.py")).unwrap()
+    );
+    assert!(
+        written.contains("# TODO 1 (socket)：创建一个 TCP 套接字"),
+        "{written}"
+    );
+    assert!(
+        written.contains("    print(f\"TODO {number} ({step}): not written yet\", flush=True)\n"),
+        "{written}"
+    );
+    let out = lab(
+        &[
+            "--lang", "zh", "1", "starter", "rust", "--role", "client", "--dir", &dir_arg,
+        ],
+        &dir,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let written = std::fs::read_to_string(dir.join("lab1_client.rs")).unwrap();
+    assert!(
+        written.contains("//! 实验 1：自己写一个回显客户端"),
+        "{written}"
+    );
+    assert!(
+        written.contains("    println!(\"TODO {number} ({step}): not written yet\");\n"),
+        "{written}"
+    );
+    // English stays English.
+    let out = lab(
+        &[
+            "--lang", "en", "1", "starter", "--role", "client", "--dir", &dir_arg,
+        ],
+        &dir,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let written = std::fs::read_to_string(dir.join("lab1_client.py")).unwrap();
+    assert_eq!(
+        written,
+        std::fs::read_to_string(starters.join("lab1_client.py")).unwrap()
+    );
+}
+
+/// Every Python starter and its Chinese twin (`lab1_server.zh-CN.py`) fail the same
+/// stage of their lab's check, quoting the same first TODO (the Rust twins are
+/// compiled and run by `the_rust_starters_compile_with_rustc_alone`). A starter ends
+/// at its first TODO at once, so a generous `--slow` costs nothing, and keeps a loaded
+/// machine's slow Python start-up from turning that end into a timeout.
+#[test]
+fn every_python_starter_and_its_chinese_twin_meet_the_check_alike() {
+    if !have_python("every_python_starter_and_its_chinese_twin") {
+        return;
+    }
+    let folders = [
+        "01-echo",
+        "02-encoding",
+        "03-half-duplex",
+        "04-threads",
+        "05-udp",
+        "06-chat-room",
+        "07-framing",
+    ];
+    let handles: Vec<_> = folders
+        .iter()
+        .enumerate()
+        .flat_map(|(i, folder)| {
+            let number = (i + 1).to_string();
+            ["server", "client"].map(|role| {
+                let starters = root().join("labs").join(folder).join("starters");
+                let number = number.clone();
+                thread::spawn(move || {
+                    let home = temp_dir("py-twins");
+                    // What else the check passes, as `lab N starter` says.
+                    let extra: &[&str] = match (number.as_str(), role) {
+                        ("2", _) => &["{encoding}"],
+                        ("3", "client") => &["amy"],
+                        ("7", _) => &["{framing}"],
+                        _ => &[],
+                    };
+                    let run = |name: String| {
+                        let file = starters.join(&name);
+                        assert!(file.exists(), "{}", file.display());
+                        let file = file.to_string_lossy().into_owned();
+                        let mut args = vec![
+                            "check", &number, role, "--slow", "10", "--", "python3", &file,
+                            "{port}",
+                        ];
+                        args.extend_from_slice(extra);
+                        // On a loaded machine the check may see the program end before
+                        // it has read the TODO line the program printed last ("your
+                        // program printed nothing"): a race of `lab check`, not of the
+                        // starter, so such a run is tried again.
+                        let mut tries = 0;
+                        loop {
+                            let out = lab(&args, &home);
+                            let shown = text(&out.stdout);
+                            tries += 1;
+                            if shown.contains("It reached `TODO") || tries == 3 {
+                                break (out.status.code(), shown);
+                            }
+                        }
+                    };
+                    // Without the lines that name the file or the time taken, and with
+                    // every number (ports) as `#`.
+                    let same = |shown: &str| -> Vec<String> {
+                        shown
+                            .lines()
+                            .filter(|l| !l.contains(".py") && !l.contains(" passed ("))
+                            .map(|l| {
+                                l.split(|c: char| c.is_ascii_digit())
+                                    .filter(|part| !part.is_empty())
+                                    .collect::<Vec<_>>()
+                                    .join("#")
+                            })
+                            .collect()
+                    };
+                    let en = run(format!("lab{number}_{role}.py"));
+                    let zh = run(format!("lab{number}_{role}.zh-CN.py"));
+                    assert_eq!(en.0, Some(1), "lab {number} {role}: {}", en.1);
+                    assert!(
+                        en.1.contains("It reached `TODO 1 ("),
+                        "lab {number} {role}: {}",
+                        en.1
+                    );
+                    assert_eq!(en.0, zh.0, "lab {number} {role}: {}", zh.1);
+                    assert_eq!(same(&en.1), same(&zh.1), "lab {number} {role}");
+                })
+            })
+        })
+        .collect();
+    for handle in handles {
+        handle
+            .join()
+            .expect("a starter and its twin meet the check alike");
+    }
 }
 
 /// Ctrl-C (SIGINT) to the checker ends the student's program too.
@@ -421,7 +585,22 @@ fn the_rust_starters_compile_with_rustc_alone() {
         .into_iter()
         .map(|source| {
             let rustc = rustc.clone();
-            let exe = dir.join(source.file_stem().unwrap());
+            // A Chinese twin (lab1_server.zh-CN.rs) is compiled as the student gets
+            // it: lab1_server.rs, in a folder of its own.
+            let name = source.file_name().unwrap().to_string_lossy().into_owned();
+            let (folder, name) = match name.replace(".zh-CN.", ".") {
+                student if student != name => (dir.join("zh-CN"), student),
+                _ => (dir.to_path_buf(), name),
+            };
+            std::fs::create_dir_all(&folder).unwrap();
+            let exe = folder.join(name.trim_end_matches(".rs"));
+            let source = if folder == *dir {
+                source
+            } else {
+                let copy = folder.join(&name);
+                std::fs::copy(&source, &copy).unwrap();
+                copy
+            };
             thread::spawn(move || {
                 let out = Command::new(&rustc)
                     .args(["--edition", "2021", "-o"])
