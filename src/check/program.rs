@@ -33,6 +33,9 @@ pub enum Stream {
 const KEEP_BYTES: usize = 1 << 20;
 /// The most output lines kept for showing.
 const KEEP_LINES: usize = 400;
+/// How long an ended program's last output may take to arrive: the reader threads
+/// need only be scheduled, but on a loaded machine that can take a while.
+const LAST_OUTPUT: Duration = Duration::from_secs(2);
 
 /// Everything the program printed so far.
 #[derive(Default)]
@@ -46,6 +49,8 @@ pub struct Captured {
     partial: [Vec<u8>; 2],
     /// How many lines were dropped from the front of `lines`.
     lines_dropped: usize,
+    /// How many of the two streams have reached their end (the program closed them).
+    streams_ended: u8,
 }
 
 impl Captured {
@@ -200,12 +205,27 @@ impl Program {
         })
     }
 
-    /// The exit status, if the program has ended.
+    /// The exit status, if the program has ended. The first time it is seen ended,
+    /// its last output is read first: the reader threads may still be taking the
+    /// bytes it printed just before it ended (a starter's `TODO 3 ...` line), and a
+    /// report must not say it printed nothing.
     pub fn exited(&mut self) -> Option<ExitStatus> {
         if self.status.is_none() {
             self.status = self.child.try_wait().ok().flatten();
+            if self.status.is_some() {
+                self.wait_for_last_output();
+            }
         }
         self.status
+    }
+
+    /// Waits until both output streams have ended: at once when the program has
+    /// printed everything, and at most [`LAST_OUTPUT`] (a process it started may hold
+    /// them open).
+    fn wait_for_last_output(&self) {
+        let (lock, changed) = &*self.output;
+        let Ok(captured) = lock.lock() else { return };
+        let _ = changed.wait_timeout_while(captured, LAST_OUTPUT, |c| c.streams_ended < 2);
     }
 
     /// Waits up to `timeout` for the program to end.
@@ -272,11 +292,11 @@ impl Drop for Program {
 fn forward(mut from: impl Read + Send + 'static, stream: Stream, output: Shared) {
     thread::spawn(move || {
         let mut buf = [0u8; 4096];
+        let (lock, changed) = &*output;
         loop {
             match from.read(&mut buf) {
                 Ok(0) | Err(_) => break,
                 Ok(n) => {
-                    let (lock, changed) = &*output;
                     if let Ok(mut captured) = lock.lock() {
                         captured.push(stream, &buf[..n]);
                     }
@@ -284,6 +304,10 @@ fn forward(mut from: impl Read + Send + 'static, stream: Stream, output: Shared)
                 }
             }
         }
+        if let Ok(mut captured) = lock.lock() {
+            captured.streams_ended += 1;
+        }
+        changed.notify_all();
     });
 }
 
