@@ -309,7 +309,7 @@ fn expect_typed(s: &mut Session, conn: &mut TcpStream, text: &str) -> Outcome {
         &bytes,
         true,
         WAIT,
-        &tr!("{text:?} as bytes", "{text:?} 的字节"),
+        &tr!("{text:?} as bytes", "{text:?} 编码后的字节"),
     )
 }
 

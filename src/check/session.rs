@@ -616,7 +616,7 @@ impl Session {
         match ended {
             None => Failure::new(tr!(
                 "{waiting_for}: other bytes arrived",
-                "{waiting_for}：收到的是别的字节"
+                "等的是{waiting_for}，收到的却是别的字节"
             )),
             Some(Ended::Mismatch) => {
                 if let Some(failure) = self.gone_soon(waiting_for) {
@@ -635,7 +635,7 @@ impl Session {
                 Failure::new(tr!(
                     "timed out: the checker waited {} for {waiting_for} (this stage's \
                      timeout; a slow machine can use --slow 3); {so_far}",
-                    "超时：检查器等待{waiting_for}等了 {}（这是本阶段的超时；机器较慢时\
+                    "超时：检查器等了 {}，没等到{waiting_for}（这是本阶段的超时；机器较慢时\
                      可以加 --slow 3）；{so_far}",
                     self.secs_text(secs)
                 ))
@@ -843,8 +843,8 @@ impl Session {
                 return Err(Failure::new(tr!(
                     "timed out: the checker waited {} for {waiting_for}; no datagram arrived \
                      (this stage's timeout; a slow machine can use --slow 3)",
-                    "超时：检查器等待{waiting_for}等了 {}，没有收到任何数据报（这是本阶段的\
-                     超时；机器较慢时可以加 --slow 3）",
+                    "超时：检查器等了 {}，没等到{waiting_for}：一个数据报也没收到（这是本阶段\
+                     的超时；机器较慢时可以加 --slow 3）",
                     self.secs_text(secs)
                 )));
             }

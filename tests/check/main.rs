@@ -15,6 +15,7 @@ mod harness;
 mod labs_1_3;
 mod labs_4_5;
 mod labs_6_7;
+mod lang;
 
 use std::thread;
 
