@@ -7,6 +7,12 @@
 //! the program's own output, prints `--json` for scripts, and records the passes
 //! (`progress.rs`).
 //!
+//! What a student reads is said in English or Chinese (`lang::pick`, `tr!`): stage
+//! names, failures, hints, the summary. Stage ids, `--json`'s keys, the bytes and the
+//! socket calls stay as they are in both. A lab file passes [`Session`] noun phrases
+//! in both languages (`pick("the reply", "回复")`), which its sentences take in:
+//! `the checker waited 3.0 s for the reply`, `检查器等了 3.0 秒，没等到回复`.
+//!
 //! The stages themselves are the labs' protocols written down, one file per lab
 //! (`lab1.rs`, ...), apart from `src/labs/` so that a lab's listing stays a plain
 //! server and client. A lab joins `lab check` with one file and one line in

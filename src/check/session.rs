@@ -717,14 +717,17 @@ impl Session {
             }
             _ => {
                 let sent = if got.is_empty() {
-                    pick("nothing", "什么也没发").to_string()
+                    pick("your program sent nothing", "你的程序什么也没发送").to_string()
                 } else {
-                    diff::quoted(&got)
+                    tr!(
+                        "your program sent {}",
+                        "你的程序发送了 {}",
+                        diff::quoted(&got)
+                    )
                 };
                 Err(Failure::new(tr!(
-                    "timed out: the connection was still open after {} (your program sent \
-                     {sent}); {why}",
-                    "超时：{}后连接仍然开着（你的程序发送了：{sent}）；{why}",
+                    "timed out: the connection was still open after {} ({sent}); {why}",
+                    "超时：{}后连接仍然开着（{sent}）；{why}",
                     self.secs_text(secs)
                 )))
             }
