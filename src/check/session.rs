@@ -616,7 +616,7 @@ impl Session {
         match ended {
             None => Failure::new(tr!(
                 "{waiting_for}: other bytes arrived",
-                "等的是{waiting_for}，收到的却是别的字节"
+                "检查器在等{waiting_for}，收到的却是别的字节"
             )),
             Some(Ended::Mismatch) => {
                 if let Some(failure) = self.gone_soon(waiting_for) {
@@ -625,7 +625,7 @@ impl Session {
                 Failure::new(tr!(
                     "other bytes than the checker waited for ({waiting_for}) arrived, and \
                      nothing more came",
-                    "收到的字节不是检查器在等的{waiting_for}，之后也没有再收到别的字节"
+                    "检查器在等{waiting_for}，收到的字节却对不上，之后也没有再来别的字节"
                 ))
             }
             Some(Ended::TimedOut) => {
