@@ -12,8 +12,9 @@ use std::time::Instant;
 
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
-use super::{plan_for, run_stages, CheckArgs, Session};
+use super::{error_label, plan_for, run_stages, CheckArgs, Session};
 use crate::labs::{self, Lab};
+use crate::lang::{pick, tr};
 use crate::term::{safe_str, say};
 
 /// One student's result.
@@ -33,20 +34,30 @@ pub(super) fn run(lab: &Lab, args: &CheckArgs, dir: &Path) -> i32 {
         Ok(students) if !students.is_empty() => students,
         Ok(_) => {
             eprintln!(
-                "error: {} holds no folders: --class wants one folder per student",
-                dir.display()
+                "{}{}",
+                error_label(),
+                tr!(
+                    "{} holds no folders: --class wants one folder per student",
+                    "{} 里没有文件夹：--class 要求每个学生一个文件夹",
+                    safe_str(&dir.display().to_string())
+                )
             );
             return 2;
         }
         Err(err) => {
             let why = if err.kind() == std::io::ErrorKind::NotFound {
-                "there is no such folder".to_string()
+                pick("there is no such folder", "没有这个文件夹").to_string()
             } else {
                 crate::hint::describe(&err)
             };
             eprintln!(
-                "error: cannot read the class folder {}: {why}",
-                safe_str(&dir.display().to_string())
+                "{}{}",
+                error_label(),
+                tr!(
+                    "cannot read the class folder {}: {why}",
+                    "无法读取班级文件夹 {}：{why}",
+                    safe_str(&dir.display().to_string())
+                )
             );
             return 2;
         }
@@ -55,12 +66,16 @@ pub(super) fn run(lab: &Lab, args: &CheckArgs, dir: &Path) -> i32 {
     let chatty = !table && std::io::stderr().is_terminal();
     if table {
         say!(
-            "lab check {} {} --class {}: {} students, one at a time; program: {}",
-            lab.number,
-            args.role.name(),
-            safe_str(&dir.display().to_string()),
-            students.len(),
-            super::shown_command(&args.command)
+            "{}",
+            tr!(
+                "lab check {} {} --class {}: {} students, one at a time; program: {}",
+                "lab check {} {} --class {}：共 {} 名学生，逐个检查；程序：{}",
+                lab.number,
+                args.role.name(),
+                safe_str(&dir.display().to_string()),
+                students.len(),
+                super::shown_command(&args.command)
+            )
         );
         say!("{}", header());
     }
@@ -68,10 +83,14 @@ pub(super) fn run(lab: &Lab, args: &CheckArgs, dir: &Path) -> i32 {
     for (number, (name, folder)) in students.iter().enumerate() {
         if chatty {
             eprintln!(
-                "checking {} ({}/{})",
-                safe_str(name),
-                number + 1,
-                students.len()
+                "{}",
+                tr!(
+                    "checking {} ({}/{})",
+                    "正在检查 {}（{}/{}）",
+                    safe_str(name),
+                    number + 1,
+                    students.len()
+                )
             );
         }
         let row = check_one(lab, args, name, folder);
@@ -87,9 +106,13 @@ pub(super) fn run(lab: &Lab, args: &CheckArgs, dir: &Path) -> i32 {
         print!("{}", csv(&rows));
     } else {
         say!(
-            "{all} of {} students passed every stage (details: the same check without \
-             --class).",
-            rows.len()
+            "{}",
+            tr!(
+                "{all} of {} students passed every stage (details: the same check without \
+                 --class).",
+                "{} 名学生中有 {all} 名通过了所有阶段（详情：去掉 --class 再运行同一个检查）。",
+                rows.len()
+            )
         );
     }
     if all == rows.len() {
@@ -165,18 +188,23 @@ const SECS: usize = 6;
 const WIDTH: usize = 80;
 
 fn header() -> String {
+    let secs = pick("secs", "秒");
     format!(
-        "{} {} {} {:>SECS$}",
-        fit("student", NAME),
-        fit("passed", SCORE),
-        fit("first failed stage: why", WIDTH - NAME - SCORE - SECS - 3),
-        "secs"
+        "{} {} {} {}{secs}",
+        fit(pick("student", "学生"), NAME),
+        fit(pick("passed", "通过"), SCORE),
+        fit(
+            pick("first failed stage: why", "第一个失败的阶段：原因"),
+            WIDTH - NAME - SCORE - SECS - 3
+        ),
+        // Right-aligned by columns: `{:>6}` would count a Chinese character as one.
+        " ".repeat(SECS.saturating_sub(secs.width()))
     )
 }
 
 fn line(row: &Row) -> String {
     let failed = match &row.first_failed {
-        Some((id, why)) => format!("{id}: {}", safe_str(why)),
+        Some((id, why)) => format!("{id}{}{}", pick(": ", "："), safe_str(why)),
         None => "-".to_string(),
     };
     format!(

@@ -10,6 +10,7 @@
 
 use unicode_width::UnicodeWidthStr;
 
+use crate::lang::{pick, tr};
 use crate::term;
 
 /// How many characters of each side are shown before the marker at most.
@@ -30,33 +31,47 @@ pub fn first_difference(a: &[u8], b: &[u8]) -> Option<usize> {
 /// Each line starts with `indent`.
 pub fn show(expected: &[u8], received: &[u8], indent: &str) -> String {
     let Some(at) = first_difference(expected, received) else {
-        return format!("{indent}expected and received: {}\n", quoted(expected));
+        let same = pick("expected and received: ", "期望的与收到的相同：");
+        return format!("{indent}{same}{}\n", quoted(expected));
     };
     let (exp_line, exp_col) = window(expected, at);
     let (rec_line, rec_col) = window(received, at);
     let mut out = String::new();
-    out.push_str(&format!("{indent}expected: {exp_line}\n"));
-    out.push_str(&format!("{indent}received: {rec_line}\n"));
+    out.push_str(&format!("{indent}{}{exp_line}\n", expected_label()));
+    out.push_str(&format!("{indent}{}{rec_line}\n", received_label()));
     let col = exp_col.max(rec_col);
     let what = if at == received.len() && at < expected.len() {
-        format!(
+        tr!(
             "the received bytes stop here: {} of {} expected",
+            "收到的字节到此为止：只有 {} 字节，期望 {} 字节",
             at,
             expected.len()
         )
     } else if at == expected.len() {
-        format!(
+        tr!(
             "{} more byte(s) than expected, from byte {at}",
+            "比期望的多出 {} 字节，从字节 {at} 起",
             received.len() - at
         )
     } else {
-        format!("first difference: byte {at}")
+        tr!("first difference: byte {at}", "第一处不同：字节 {at}")
     };
+    // Both labels are as wide: the marker sits under the bytes of either line.
     out.push_str(&format!(
         "{indent}{}^ {what}\n",
-        " ".repeat("received: ".len() + col)
+        " ".repeat(received_label().width() + col)
     ));
     out
+}
+
+/// `expected: ` before the expected bytes; as wide as [`received_label`].
+pub fn expected_label() -> &'static str {
+    pick("expected: ", "期望：")
+}
+
+/// `received: ` before the received bytes.
+pub fn received_label() -> &'static str {
+    pick("received: ", "收到：")
 }
 
 /// `bytes` escaped and quoted, cut to a window around byte `at`; and the column (in

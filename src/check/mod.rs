@@ -7,6 +7,12 @@
 //! the program's own output, prints `--json` for scripts, and records the passes
 //! (`progress.rs`).
 //!
+//! What a student reads is said in English or Chinese (`lang::pick`, `tr!`): stage
+//! names, failures, hints, the summary. Stage ids, `--json`'s keys, the bytes and the
+//! socket calls stay as they are in both. A lab file passes [`Session`] noun phrases
+//! in both languages (`pick("the reply", "回复")`), which its sentences take in:
+//! `the checker waited 3.0 s for the reply`, `检查器等了 3.0 秒，没等到回复`.
+//!
 //! The stages themselves are the labs' protocols written down, one file per lab
 //! (`lab1.rs`, ...), apart from `src/labs/` so that a lab's listing stays a plain
 //! server and client. A lab joins `lab check` with one file and one line in
@@ -19,6 +25,7 @@ use clap::{Args, ValueEnum};
 use colored::Colorize;
 
 use crate::labs::{self, Lab};
+use crate::lang::{pick, tr};
 use crate::term::{self, say};
 
 mod class;
@@ -108,6 +115,14 @@ impl Role {
         match self {
             Role::Server => "server",
             Role::Client => "client",
+        }
+    }
+
+    /// The role in a sentence: `server`, `服务器`.
+    pub fn noun(self) -> &'static str {
+        match self {
+            Role::Server => pick("server", "服务器"),
+            Role::Client => pick("client", "客户端"),
         }
     }
 }
@@ -220,7 +235,10 @@ impl Failure {
     /// Adds the hint, unless one is set already.
     pub fn hint(mut self, lab: u8, text: &str) -> Failure {
         if self.hint.is_none() {
-            self.hint = Some(format!("{text} (see lab {lab}: `lab {lab} guide`)"));
+            self.hint = Some(tr!(
+                "{text} (see lab {lab}: `lab {lab} guide`)",
+                "{text}。详见实验 {lab}（`lab {lab} guide`）"
+            ));
         }
         self
     }
@@ -249,15 +267,18 @@ struct StageResult {
 /// 2 (the command line was wrong, or the program could not be started).
 pub fn run(args: CheckArgs) -> ! {
     let Some(lab) = labs::find(&args.lab) else {
-        usage(&format!(
+        usage(&tr!(
             "there is no lab {:?}; `lab list` shows the labs",
+            "没有实验 {:?}；`lab list` 会列出所有实验",
             args.lab
         ));
     };
     let Some(plan) = plan_for(lab.number, args.role) else {
-        usage(&format!(
+        usage(&tr!(
             "lab {} ({}) has no check yet: `lab check` covers labs 1 to 7",
-            lab.number, lab.slug
+            "实验 {}（{}）还没有检查：`lab check` 只检查实验 1 到 7",
+            lab.number,
+            lab.slug
         ));
     };
     program::prepare();
@@ -269,8 +290,13 @@ pub fn run(args: CheckArgs) -> ! {
 }
 
 fn usage(message: &str) -> ! {
-    eprintln!("error: {message}");
+    eprintln!("{}{message}", error_label());
     std::process::exit(2)
+}
+
+/// `error: ` before an error on stderr, as `lab` says it everywhere.
+pub(super) fn error_label() -> &'static str {
+    pick("error: ", "错误：")
 }
 
 /// Runs the plan's stages against the program in `session`; `human` prints each
@@ -302,7 +328,11 @@ fn run_stages(
                     id,
                     name: stage.name,
                     passed: false,
-                    detail: "not run: an earlier stage failed".to_string(),
+                    detail: pick(
+                        "not run: an earlier stage failed",
+                        "未运行：前面有阶段失败了",
+                    )
+                    .to_string(),
                     reason: String::new(),
                 });
                 continue;
@@ -327,8 +357,9 @@ fn run_stages(
                 Ok(()) => {
                     if human {
                         say!(
-                            "{} {number}/{total} {id}: {}",
-                            "PASS".green().bold(),
+                            "{} {number}/{total} {id}{}{}",
+                            pick("PASS", "通过").green().bold(),
+                            colon(),
                             stage.name
                         );
                         if args.verbose {
@@ -350,8 +381,9 @@ fn run_stages(
                     let report = failure_report(session, &failure);
                     if human {
                         say!(
-                            "{} {number}/{total} {id}: {}",
-                            "FAIL".red().bold(),
+                            "{} {number}/{total} {id}{}{}",
+                            pick("FAIL", "失败").red().bold(),
+                            colon(),
                             stage.name
                         );
                         say!("{}", report.trim_end());
@@ -389,18 +421,22 @@ fn run_plan(lab: &Lab, args: &CheckArgs, plan: Plan) -> i32 {
     session.udp = lab.protocol == labs::Protocol::Udp;
     if human {
         say!(
-            "lab check {} {}: {} stages; your program: {}",
-            lab.number,
-            args.role.name(),
-            total,
-            shown_command(&args.command)
+            "{}",
+            tr!(
+                "lab check {} {}: {} stages; your program: {}",
+                "lab check {} {}：共 {} 个阶段；你的程序：{}",
+                lab.number,
+                args.role.name(),
+                total,
+                shown_command(&args.command)
+            )
         );
     }
     let results = match run_stages(args, &plan, &mut session, human) {
         Ok(results) => results,
         Err(what) => {
             if human {
-                eprintln!("error: {what}");
+                eprintln!("{}{what}", error_label());
             }
             return 2;
         }
@@ -420,7 +456,13 @@ fn run_plan(lab: &Lab, args: &CheckArgs, plan: Plan) -> i32 {
         &passed_ids,
         &shown_command(&args.command),
     ) {
-        eprintln!("note: your progress was not saved: {err}");
+        eprintln!(
+            "{}",
+            tr!(
+                "note: your progress was not saved: {err}",
+                "注意：你的进度没有保存：{err}"
+            )
+        );
     }
     if args.json {
         let stages: Vec<serde_json::Value> = results
@@ -442,19 +484,22 @@ fn run_plan(lab: &Lab, args: &CheckArgs, plan: Plan) -> i32 {
         });
         say!("{object}");
     } else if passed == total {
-        say!(
-            "{} all {total} stages passed in {seconds:.1} s: your lab {} {} speaks the protocol.",
-            "DONE".green().bold(),
+        let done = tr!(
+            "all {total} stages passed in {seconds:.1} s: your lab {} {} speaks the protocol.",
+            "全部 {total} 个阶段都已通过，用时 {seconds:.1} 秒：你写的实验 {} {}符合协议。",
             lab.number,
-            args.role.name()
+            args.role.noun()
         );
+        say!("{} {done}", pick("DONE", "完成").green().bold());
     } else {
         say!(
             "{}",
             fill(
-                &format!(
+                &tr!(
                     "{passed} of {total} stages passed ({seconds:.1} s). Fix the first failure \
-                     and run the same command again; `lab progress` remembers what passed."
+                     and run the same command again; `lab progress` remembers what passed.",
+                    "{total} 个阶段中通过了 {passed} 个（用时 {seconds:.1} 秒）。先修正第一个\
+                     失败的阶段，再运行同一条命令；`lab progress` 会记住已通过的阶段。"
                 ),
                 "",
                 ""
@@ -488,7 +533,7 @@ fn run_note(run: &Run) -> String {
 fn failure_report(session: &Session, failure: &Failure) -> String {
     let mut out = String::new();
     if !session.did.is_empty() {
-        out.push_str("  the checker:\n");
+        out.push_str(pick("  the checker:\n", "  检查器的操作：\n"));
         for step in &session.did {
             out.push_str(&format!("    - {step}\n"));
         }
@@ -498,21 +543,30 @@ fn failure_report(session: &Session, failure: &Failure) -> String {
         // Nothing arrived: the sentence above says so; a diff would add nothing.
         (Some(_), Some(received)) if received.is_empty() => {}
         (Some(expected), Some(received)) => out.push_str(&diff::show(expected, received, "    ")),
-        (None, Some(received)) => {
-            out.push_str(&format!("    received: {}\n", diff::quoted(received)))
-        }
+        (None, Some(received)) => out.push_str(&format!(
+            "    {}{}\n",
+            diff::received_label(),
+            diff::quoted(received)
+        )),
         _ => {}
     }
     let lines = session.output_lines(false, 12);
     if lines.is_empty() {
-        out.push_str("  your program printed nothing.\n");
+        out.push_str(pick(
+            "  your program printed nothing.\n",
+            "  你的程序什么也没有输出。\n",
+        ));
     } else {
-        out.push_str("  your program's last output:\n");
+        out.push_str(pick(
+            "  your program's last output:\n",
+            "  你的程序最后的输出：\n",
+        ));
         out.push_str(&output_text(&lines));
     }
     if let Some(hint) = &failure.hint {
-        let text = fill(&format!("hint: {hint}"), "  ", "        ");
-        out.push_str(&text.replacen("hint:", &"hint:".yellow().bold().to_string(), 1));
+        let label = pick("hint:", "提示：");
+        let text = fill(&format!("{label}{}{hint}", pick(" ", "")), "  ", "        ");
+        out.push_str(&text.replacen(label, &label.yellow().bold().to_string(), 1));
     }
     out
 }
@@ -522,8 +576,8 @@ fn output_text(lines: &[(Stream, Vec<u8>)]) -> String {
         .iter()
         .map(|(stream, line)| {
             let prefix = match stream {
-                Stream::Out => "    [your program] ",
-                Stream::Err => "    [your program, stderr] ",
+                Stream::Out => pick("    [your program] ", "    [你的程序] "),
+                Stream::Err => pick("    [your program, stderr] ", "    [你的程序，stderr] "),
             };
             format!("{prefix}{}\n", term::preview(line, 200))
         })
@@ -549,35 +603,26 @@ fn print_output(session: &Session) {
     }
 }
 
-/// On a terminal, `text` wrapped at word boundaries to 80 columns (the first line
-/// after `first`, the others after `rest`); on a pipe, one line.
+/// `: ` after a stage's id, `：` in Chinese.
+fn colon() -> &'static str {
+    pick(": ", "：")
+}
+
+/// On a terminal, `text` wrapped to 80 columns (the first line after `first`, the
+/// others after `rest`): at spaces, and between Chinese characters; on a pipe, one
+/// line.
 fn fill(text: &str, first: &str, rest: &str) -> String {
     use std::io::IsTerminal;
+    use unicode_width::UnicodeWidthStr;
     if !std::io::stdout().is_terminal() {
         return format!("{first}{text}\n");
     }
-    let width = 80;
-    let mut out = String::new();
-    let mut line = first.to_string();
-    let mut empty = true;
-    for word in text.split(' ') {
-        let used = unicode_width::UnicodeWidthStr::width(line.as_str());
-        let more = unicode_width::UnicodeWidthStr::width(word);
-        if !empty && used + 1 + more > width {
-            out.push_str(&line);
-            out.push('\n');
-            line = rest.to_string();
-            empty = true;
-        }
-        if !empty {
-            line.push(' ');
-        }
-        line.push_str(word);
-        empty = false;
-    }
-    out.push_str(&line);
-    out.push('\n');
-    out
+    let width = 80 - first.width();
+    let hang = rest.width().saturating_sub(first.width());
+    term::wrap_to(text, Some(width), hang)
+        .lines()
+        .map(|line| format!("{first}{line}\n"))
+        .collect()
 }
 
 /// The report without colour codes, for `--json`.

@@ -17,6 +17,8 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use crate::lang::{pick, tr};
+
 /// The process group of the program being checked (its pid), for the Ctrl-C handler.
 /// 0 when no program runs.
 static RUNNING: AtomicI32 = AtomicI32::new(0);
@@ -147,14 +149,22 @@ pub struct Program {
 /// What went wrong starting the program: the command cannot be run at all.
 pub fn describe_spawn_error(program: &str, err: &io::Error) -> String {
     if err.kind() == io::ErrorKind::NotFound {
-        format!(
+        tr!(
             "could not start `{program}`: no such program. Is it installed and on your PATH? \
-             (Python is often `python3` on Linux and macOS, `python` or `py` on Windows)"
+             (Python is often `python3` on Linux and macOS, `python` or `py` on Windows)",
+            "无法启动 `{program}`：没有这个程序。它安装了吗？在 PATH 里吗？（Python 在 Linux \
+             和 macOS 上通常是 `python3`，在 Windows 上是 `python` 或 `py`）"
         )
     } else if err.kind() == io::ErrorKind::PermissionDenied {
-        format!("could not start `{program}`: permission denied (is the file executable?)")
+        tr!(
+            "could not start `{program}`: permission denied (is the file executable?)",
+            "无法启动 `{program}`：权限不足（这个文件有可执行权限吗？）"
+        )
     } else {
-        format!("could not start `{program}`: {err}")
+        tr!(
+            "could not start `{program}`: {err}",
+            "无法启动 `{program}`：{err}"
+        )
     }
 }
 
@@ -337,7 +347,13 @@ pub fn prepare() {
             kill_by_pid(pid);
         }
         reap_adopted();
-        eprintln!("\nstopped (Ctrl-C): your program and everything it started were ended");
+        eprintln!(
+            "\n{}",
+            pick(
+                "stopped (Ctrl-C): your program and everything it started were ended",
+                "已停止（Ctrl-C）：你的程序及它启动的所有进程都已结束",
+            )
+        );
         std::process::exit(130);
     });
 }

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use super::diff;
 use super::program::{Program, Stream};
 use super::{Failure, Outcome, Role, HOST, READY_SECS};
+use crate::lang::{pick, tr};
 use crate::term;
 
 /// What a stage uses to talk to the student's program: start it, connect to it (or
@@ -92,11 +93,11 @@ impl Session {
     }
 
     fn ready_text(&self) -> String {
-        format!("{:.1} s", self.ready_wait().as_secs_f64())
+        seconds(self.ready_wait().as_secs_f64())
     }
 
     fn secs_text(&self, secs: f64) -> String {
-        format!("{:.1} s", secs * self.slow)
+        seconds(secs * self.slow)
     }
 
     /// Records a step the checker took, shown if the stage fails.
@@ -128,14 +129,20 @@ impl Session {
             Role::Server => {
                 let free = if self.udp { free_udp_port } else { free_port };
                 self.port = free().map_err(|err| {
-                    Failure::new(format!("the checker found no free port: {err}"))
+                    Failure::new(tr!(
+                        "the checker found no free port: {err}",
+                        "检查器找不到空闲端口：{err}"
+                    ))
                 })?;
                 self.ready = false;
             }
             Role::Client if self.udp => {
                 if self.udp_server.is_none() {
                     let socket = UdpSocket::bind((HOST, 0)).map_err(|err| {
-                        Failure::new(format!("the checker could not bind a UDP port: {err}"))
+                        Failure::new(tr!(
+                            "the checker could not bind a UDP port: {err}",
+                            "检查器无法绑定 UDP 端口：{err}"
+                        ))
                     })?;
                     self.port = socket.local_addr().map(|a| a.port()).unwrap_or(0);
                     self.udp_server = Some(socket);
@@ -151,10 +158,16 @@ impl Session {
             Role::Client => {
                 if self.listener.is_none() {
                     let listener = TcpListener::bind((HOST, 0)).map_err(|err| {
-                        Failure::new(format!("the checker could not listen: {err}"))
+                        Failure::new(tr!(
+                            "the checker could not listen: {err}",
+                            "检查器无法监听：{err}"
+                        ))
                     })?;
                     listener.set_nonblocking(true).map_err(|err| {
-                        Failure::new(format!("the checker could not listen: {err}"))
+                        Failure::new(tr!(
+                            "the checker could not listen: {err}",
+                            "检查器无法监听：{err}"
+                        ))
                     })?;
                     self.port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
                     self.listener = Some(listener);
@@ -180,7 +193,11 @@ impl Session {
         }
         let argv = self.argv();
         let program = Program::start(&argv, &env, self.cwd.as_deref()).map_err(Failure::new)?;
-        self.did(format!("started your program: {}", shown_command(&argv)));
+        self.did(tr!(
+            "started your program: {}",
+            "启动了你的程序：{}",
+            shown_command(&argv)
+        ));
         self.program = Some(program);
         self.out_mark = 0;
         Ok(())
@@ -192,7 +209,8 @@ impl Session {
         self.stop();
         let saved = self.port;
         let free = if self.udp { free_udp_port } else { free_port };
-        self.port = free().map_err(|err| Failure::new(format!("no free port: {err}")))?;
+        self.port = free()
+            .map_err(|err| Failure::new(tr!("no free port: {err}", "找不到空闲端口：{err}")))?;
         let port = self.port;
         let result = self.spawn_program();
         self.port = saved;
@@ -237,17 +255,26 @@ impl Session {
             .program
             .as_ref()
             .and_then(|p| p.output.0.lock().ok().and_then(|c| c.todo_reached()));
-        let mut what = format!(
+        let mut what = tr!(
             "your program ended ({}) while the checker was waiting for {waiting_for}",
+            "检查器在等待{waiting_for}时，你的程序结束了（{}）",
             exit_text(status)
         );
         if let Some(todo) = &todo {
-            what.push_str(&format!(". It reached `{}`", term::safe_str(todo)));
+            what.push_str(&tr!(
+                ". It reached `{}`",
+                "。它执行到了 `{}`",
+                term::safe_str(todo)
+            ));
         }
         let mut failure = Failure::new(what);
         if todo.is_some() {
             failure.hint = Some(
-                "write the part that TODO stands for, then run the same check again".to_string(),
+                pick(
+                    "write the part that TODO stands for, then run the same check again",
+                    "把这个 TODO 要求的部分写出来，然后再运行同一条检查命令",
+                )
+                .to_string(),
             );
         }
         failure
@@ -266,31 +293,40 @@ impl Session {
                 self.ready_wait()
             };
         self.clients += 1;
-        let name = format!("client {}", self.clients);
+        let name = tr!("client {}", "客户端 {}", self.clients);
         loop {
             match TcpStream::connect((HOST, self.port)) {
                 Ok(stream) => {
                     let _ = stream.set_nodelay(true);
                     self.ready = true;
-                    self.did(format!("connected to {HOST}:{} as {name}", self.port));
+                    self.did(tr!(
+                        "connected to {HOST}:{} as {name}",
+                        "连接到 {HOST}:{}（作为{name}）",
+                        self.port
+                    ));
                     return Ok(stream);
                 }
                 Err(err) => {
-                    if let Some(failure) = self.gone("it to accept a connection") {
+                    if let Some(failure) =
+                        self.gone(pick("it to accept a connection", "它接受连接"))
+                    {
                         return Err(failure);
                     }
                     if Instant::now() >= deadline {
                         let what = if self.ready {
-                            format!(
+                            tr!(
                                 "connecting to {HOST}:{} failed ({}): your server no longer \
                                  listens",
+                                "连接 {HOST}:{} 失败（{}）：你的服务器已不再监听",
                                 self.port,
                                 crate::hint::describe(&err)
                             )
                         } else {
-                            format!(
+                            tr!(
                                 "your server never accepted on {HOST}:{} within {} — does it \
                                  bind the port it was given ({{port}} or LAB_PORT)?",
+                                "你的服务器在 {1}内始终没有在 {HOST}:{0} 上接受连接——它绑定的\
+                                 是给它的端口（{{port}} 或 LAB_PORT）吗？",
                                 self.port,
                                 self.ready_text()
                             )
@@ -310,30 +346,39 @@ impl Session {
         let deadline = Instant::now() + self.ready_wait();
         loop {
             let Some(listener) = &self.listener else {
-                return Err(Failure::new("the checker is not listening (a bug)"));
+                return Err(Failure::new(pick(
+                    "the checker is not listening (a bug)",
+                    "检查器没有在监听（这是检查器的 bug）",
+                )));
             };
             match listener.accept() {
                 Ok((stream, peer)) => {
                     let _ = stream.set_nonblocking(false);
                     let _ = stream.set_nodelay(true);
-                    self.did(format!("accepted your client's connection from {peer}"));
+                    self.did(tr!(
+                        "accepted your client's connection from {peer}",
+                        "接受了你的客户端从 {peer} 发起的连接"
+                    ));
                     return Ok(stream);
                 }
                 Err(err) if err.kind() == ErrorKind::WouldBlock => {}
                 Err(err) => {
-                    return Err(Failure::new(format!(
+                    return Err(Failure::new(tr!(
                         "the checker's accept() failed: {}",
+                        "检查器的 accept() 失败：{}",
                         crate::hint::describe(&err)
                     )))
                 }
             }
-            if let Some(failure) = self.gone("it to connect") {
+            if let Some(failure) = self.gone(pick("it to connect", "它发起连接")) {
                 return Err(failure);
             }
             if Instant::now() >= deadline {
-                return Err(Failure::new(format!(
+                return Err(Failure::new(tr!(
                     "your client never connected to {HOST}:{} within {} — does it connect to \
                      the port it was given ({{port}} or LAB_PORT)?",
+                    "你的客户端在 {1}内始终没有连接到 {HOST}:{0}——它连接的是给它的端口\
+                     （{{port}} 或 LAB_PORT）吗？",
                     self.port,
                     self.ready_text()
                 )));
@@ -344,42 +389,56 @@ impl Session {
 
     /// Types a line into the program's stdin (Enter included).
     pub fn type_line(&mut self, line: &str) -> Outcome {
-        self.did(format!("typed {} and Enter", diff::quoted(line.as_bytes())));
+        self.did(tr!(
+            "typed {} and Enter",
+            "输入了 {} 并按下回车",
+            diff::quoted(line.as_bytes())
+        ));
         let typed = match self.program() {
             Some(program) => program.type_line(line),
-            None => return Err(Failure::new("your program is not running")),
+            None => return Err(not_running()),
         };
         if typed.is_err() {
-            if let Some(failure) = self.gone("it to read its input") {
+            if let Some(failure) = self.gone(pick("it to read its input", "它读取输入")) {
                 return Err(failure);
             }
-            return Err(Failure::new("your program's stdin is closed"));
+            return Err(Failure::new(pick(
+                "your program's stdin is closed",
+                "你的程序的标准输入（stdin）已关闭",
+            )));
         }
         Ok(())
     }
 
     /// Types `text` into the program's stdin without Enter: half a line, say.
     pub fn type_text(&mut self, text: &str) -> Outcome {
-        self.did(format!(
+        self.did(tr!(
             "typed {} (no Enter yet)",
+            "输入了 {}（还没按回车）",
             diff::quoted(text.as_bytes())
         ));
         let typed = match self.program() {
             Some(program) => program.type_text(text),
-            None => return Err(Failure::new("your program is not running")),
+            None => return Err(not_running()),
         };
         if typed.is_err() {
-            if let Some(failure) = self.gone("it to read its input") {
+            if let Some(failure) = self.gone(pick("it to read its input", "它读取输入")) {
                 return Err(failure);
             }
-            return Err(Failure::new("your program's stdin is closed"));
+            return Err(Failure::new(pick(
+                "your program's stdin is closed",
+                "你的程序的标准输入（stdin）已关闭",
+            )));
         }
         Ok(())
     }
 
     /// Ctrl-D: closes the program's stdin.
     pub fn close_stdin(&mut self) {
-        self.did("closed your program's stdin (Ctrl-D)");
+        self.did(pick(
+            "closed your program's stdin (Ctrl-D)",
+            "关闭了你的程序的标准输入（Ctrl-D）",
+        ));
         if let Some(program) = self.program() {
             program.close_stdin();
         }
@@ -389,14 +448,16 @@ impl Session {
 
     /// send() all of `bytes`.
     pub fn send(&mut self, conn: &mut TcpStream, bytes: &[u8]) -> Outcome {
-        self.did(format!(
+        self.did(tr!(
             "sent {} ({})",
+            "发送了 {}（{}）",
             diff::quoted(bytes),
-            count(bytes.len(), "byte")
+            byte_count(bytes.len())
         ));
         conn.write_all(bytes).map_err(|err| {
-            Failure::new(format!(
+            Failure::new(tr!(
                 "sending failed: {}: your program closed the connection",
+                "发送失败：{}：你的程序关闭了连接",
                 crate::hint::describe(&err)
             ))
         })
@@ -534,9 +595,9 @@ impl Session {
         got: &[u8],
     ) -> Failure {
         let so_far = if got.is_empty() {
-            "nothing arrived".to_string()
+            pick("nothing arrived", "什么也没收到").to_string()
         } else {
-            format!("{} arrived", count(got.len(), "byte"))
+            tr!("{} arrived", "收到了 {}", byte_count(got.len()))
         };
         let mut failure = self.ended_reading_what(ended, secs, waiting_for, &so_far);
         if !got.is_empty() {
@@ -553,30 +614,38 @@ impl Session {
         so_far: &str,
     ) -> Failure {
         match ended {
-            None => Failure::new(format!("{waiting_for}: other bytes arrived")),
+            None => Failure::new(tr!(
+                "{waiting_for}: other bytes arrived",
+                "检查器在等{waiting_for}，收到的却是别的字节"
+            )),
             Some(Ended::Mismatch) => {
                 if let Some(failure) = self.gone_soon(waiting_for) {
                     return failure;
                 }
-                Failure::new(format!(
+                Failure::new(tr!(
                     "other bytes than the checker waited for ({waiting_for}) arrived, and \
-                     nothing more came"
+                     nothing more came",
+                    "检查器在等{waiting_for}，收到的字节却对不上，之后也没有再来别的字节"
                 ))
             }
             Some(Ended::TimedOut) => {
                 if let Some(failure) = self.gone(waiting_for) {
                     return failure;
                 }
-                Failure::new(format!(
+                Failure::new(tr!(
                     "timed out: the checker waited {} for {waiting_for} (this stage's \
                      timeout; a slow machine can use --slow 3); {so_far}",
+                    "超时：检查器等了 {}，没等到{waiting_for}（这是本阶段的超时；机器较慢时\
+                     可以加 --slow 3）；{so_far}",
                     self.secs_text(secs)
                 ))
             }
             Some(Ended::Closed) => {
-                let mut failure = Failure::new(format!(
+                let mut failure = Failure::new(tr!(
                     "your program closed the connection while the checker waited for \
-                     {waiting_for} (recv() returned 0 bytes); {so_far} before that"
+                     {waiting_for} (recv() returned 0 bytes); {so_far} before that",
+                    "检查器在等待{waiting_for}时，你的程序关闭了连接（recv() 返回 0 字节）；\
+                     在此之前{so_far}"
                 ));
                 if let Some(gone) = self.gone_soon(waiting_for) {
                     failure.what = gone.what;
@@ -588,8 +657,9 @@ impl Session {
                 if let Some(failure) = self.gone_soon(waiting_for) {
                     return failure;
                 }
-                Failure::new(format!(
+                Failure::new(tr!(
                     "the connection broke while the checker waited for {waiting_for}: {}",
+                    "检查器在等待{waiting_for}时，连接断开了：{}",
                     crate::hint::describe(&err)
                 ))
             }
@@ -602,21 +672,27 @@ impl Session {
         let (got, ended) = self.read_until(conn, secs, &|_| false, &|_| true);
         match ended {
             Some(Ended::Closed) | Some(Ended::Broken(_)) if got.is_empty() => {
-                self.did("saw the connection closed (recv() returned 0 bytes)");
+                self.did(pick(
+                    "saw the connection closed (recv() returned 0 bytes)",
+                    "看到连接已关闭（recv() 返回 0 字节）",
+                ));
                 Ok(())
             }
-            Some(Ended::Closed) | Some(Ended::Broken(_)) => Err(Failure::new(format!(
+            Some(Ended::Closed) | Some(Ended::Broken(_)) => Err(Failure::new(tr!(
                 "your program sent {} before closing; {why}",
+                "你的程序在关闭前发送了 {}；{why}",
                 diff::quoted(&got)
             ))
             .bytes(b"", &got)),
-            _ if !got.is_empty() => Err(Failure::new(format!(
+            _ if !got.is_empty() => Err(Failure::new(tr!(
                 "your program sent {} and did not close the connection; {why}",
+                "你的程序发送了 {}，但没有关闭连接；{why}",
                 diff::quoted(&got)
             ))
             .bytes(b"", &got)),
-            _ => Err(Failure::new(format!(
+            _ => Err(Failure::new(tr!(
                 "timed out: the connection was still open after {}; {why}",
+                "超时：{}后连接仍然开着；{why}",
                 self.secs_text(secs)
             ))),
         }
@@ -633,18 +709,25 @@ impl Session {
         let (got, ended) = self.read_until(conn, secs, &|_| false, &|_| false);
         match ended {
             Some(Ended::Closed) | Some(Ended::Broken(_)) => {
-                self.did("saw the connection closed (recv() returned 0 bytes)");
+                self.did(pick(
+                    "saw the connection closed (recv() returned 0 bytes)",
+                    "看到连接已关闭（recv() 返回 0 字节）",
+                ));
                 Ok(got)
             }
             _ => {
                 let sent = if got.is_empty() {
-                    "nothing".to_string()
+                    pick("your program sent nothing", "你的程序什么也没发送").to_string()
                 } else {
-                    diff::quoted(&got)
+                    tr!(
+                        "your program sent {}",
+                        "你的程序发送了 {}",
+                        diff::quoted(&got)
+                    )
                 };
-                Err(Failure::new(format!(
-                    "timed out: the connection was still open after {} (your program sent \
-                     {sent}); {why}",
+                Err(Failure::new(tr!(
+                    "timed out: the connection was still open after {} ({sent}); {why}",
+                    "超时：{}后连接仍然开着（{sent}）；{why}",
                     self.secs_text(secs)
                 )))
             }
@@ -658,23 +741,30 @@ impl Session {
             return Ok(());
         }
         if got.is_empty() {
-            return Err(self.ended_reading(ended, secs, "the next turn", &got));
+            return Err(self.ended_reading(ended, secs, pick("the next turn", "下一轮"), &got));
         }
-        Err(Failure::new(format!(
+        Err(Failure::new(tr!(
             "your program sent {} too early; {why}",
+            "你的程序过早地发送了 {}；{why}",
             diff::quoted(&got)
         )))
     }
 
     /// A clean close from our side (FIN).
     pub fn close(&mut self, conn: TcpStream) {
-        self.did("closed the connection (close(), without a goodbye message)");
+        self.did(pick(
+            "closed the connection (close(), without a goodbye message)",
+            "关闭了连接（close()，没有发告别消息）",
+        ));
         drop(conn);
     }
 
     /// An abortive close from our side: RST instead of FIN (SO_LINGER 0).
     pub fn reset(&mut self, conn: TcpStream) {
-        self.did("reset the connection (SO_LINGER 0, then close(): the peer gets RST)");
+        self.did(pick(
+            "reset the connection (SO_LINGER 0, then close(): the peer gets RST)",
+            "重置了连接（先设 SO_LINGER 0，再 close()：对端收到 RST）",
+        ));
         let socket = socket2::Socket::from(conn);
         let _ = socket.set_linger(Some(Duration::ZERO));
         drop(socket);
@@ -686,13 +776,19 @@ impl Session {
     /// student's server.
     pub fn udp_peer(&mut self, name: &str) -> Result<UdpSocket, Failure> {
         let socket = UdpSocket::bind((HOST, 0)).map_err(|err| {
-            Failure::new(format!("the checker could not open a UDP socket: {err}"))
+            Failure::new(tr!(
+                "the checker could not open a UDP socket: {err}",
+                "检查器无法打开 UDP 套接字：{err}"
+            ))
         })?;
         let addr = socket
             .local_addr()
             .map(|a| a.to_string())
             .unwrap_or_default();
-        self.did(format!("opened a UDP socket as {name} ({addr})"));
+        self.did(tr!(
+            "opened a UDP socket as {name} ({addr})",
+            "打开了一个 UDP 套接字，作为{name}（{addr}）"
+        ));
         Ok(socket)
     }
 
@@ -701,20 +797,27 @@ impl Session {
         self.udp_server
             .as_ref()
             .and_then(|s| s.try_clone().ok())
-            .ok_or_else(|| Failure::new("the checker has no UDP socket (a bug)"))
+            .ok_or_else(|| {
+                Failure::new(pick(
+                    "the checker has no UDP socket (a bug)",
+                    "检查器没有 UDP 套接字（这是检查器的 bug）",
+                ))
+            })
     }
 
     /// sendto() one datagram to `to`.
     pub fn send_datagram(&mut self, socket: &UdpSocket, to: SocketAddr, bytes: &[u8]) -> Outcome {
         let from = socket.local_addr().map(|a| a.port()).unwrap_or(0);
-        self.did(format!(
+        self.did(tr!(
             "sent a datagram of {} from port {from} to {to}: {}",
-            count(bytes.len(), "byte"),
+            "从端口 {from} 向 {to} 发送了一个 {} 的数据报：{}",
+            byte_count(bytes.len()),
             diff::quoted(&bytes[..bytes.len().min(60)])
         ));
         socket.send_to(bytes, to).map(|_| ()).map_err(|err| {
-            Failure::new(format!(
+            Failure::new(tr!(
                 "sendto({to}) failed: {}",
+                "sendto({to}) 失败：{}",
                 crate::hint::describe(&err)
             ))
         })
@@ -740,9 +843,11 @@ impl Session {
                 if let Some(failure) = self.gone(waiting_for) {
                     return Err(failure);
                 }
-                return Err(Failure::new(format!(
+                return Err(Failure::new(tr!(
                     "timed out: the checker waited {} for {waiting_for}; no datagram arrived \
                      (this stage's timeout; a slow machine can use --slow 3)",
+                    "超时：检查器等了 {}，没等到{waiting_for}：一个数据报也没收到（这是本阶段\
+                     的超时；机器较慢时可以加 --slow 3）",
                     self.secs_text(secs)
                 )));
             }
@@ -783,8 +888,9 @@ impl Session {
             let mut buf = vec![0u8; 65_536];
             if let Ok((n, from)) = socket.recv_from(&mut buf) {
                 if sent > 1 {
-                    self.did(format!(
-                        "sent the same datagram {sent} times in all, until one was answered"
+                    self.did(tr!(
+                        "sent the same datagram {sent} times in all, until one was answered",
+                        "同一个数据报一共发了 {sent} 次，直到有一次得到了回复"
                     ));
                 }
                 self.ready = true;
@@ -797,14 +903,20 @@ impl Session {
                 }
                 return Ok((buf[..n].to_vec(), from));
             }
-            if let Some(failure) = self.gone("an answer to its first datagram") {
+            if let Some(failure) = self.gone(pick(
+                "an answer to its first datagram",
+                "它对第一个数据报的回复",
+            )) {
                 return Err(failure);
             }
             if Instant::now() >= deadline {
-                return Err(Failure::new(format!(
+                return Err(Failure::new(tr!(
                     "your server answered none of {sent} datagrams sent to {to} within {} — \
                      does it bind the UDP port it was given ({{port}} or LAB_PORT), and \
                      sendto() the address recvfrom() returned?",
+                    "在 {}内发往 {to} 的 {sent} 个数据报，你的服务器一个也没有回复——它绑定\
+                     的是给它的 UDP 端口（{{port}} 或 LAB_PORT）吗？回复时 sendto() 的是 \
+                     recvfrom() 返回的地址吗？",
                     self.secs_text(total)
                 )));
             }
@@ -843,11 +955,11 @@ impl Session {
     ) -> Result<Vec<u8>, Failure> {
         let deadline = Instant::now() + self.secs(secs);
         let Some(program) = &self.program else {
-            return Err(Failure::new("your program is not running"));
+            return Err(not_running());
         };
         let output = program.output.clone();
         let (lock, changed) = &*output;
-        let mut captured = lock.lock().map_err(|_| Failure::new("output lost"))?;
+        let mut captured = lock.lock().map_err(|_| output_lost())?;
         loop {
             let since = captured.stdout_since(self.out_mark);
             if done(since) {
@@ -863,20 +975,25 @@ impl Session {
                     return Err(failure);
                 }
                 let printed = if seen.is_empty() {
-                    "it printed nothing since".to_string()
+                    pick("it printed nothing since", "在此期间它什么也没打印").to_string()
                 } else {
-                    format!("it printed {} since", diff::quoted(&seen))
+                    tr!(
+                        "it printed {} since",
+                        "在此期间它打印了 {}",
+                        diff::quoted(&seen)
+                    )
                 };
-                return Err(Failure::new(format!(
+                return Err(Failure::new(tr!(
                     "timed out: the checker waited {} for your program to print {what}; \
                      {printed}",
+                    "超时：检查器等你的程序打印出{what}，等了 {}；{printed}",
                     self.secs_text(secs)
                 )));
             }
             let wait = (deadline - now).min(Duration::from_millis(50));
             captured = match changed.wait_timeout(captured, wait) {
                 Ok((guard, _)) => guard,
-                Err(_) => return Err(Failure::new("output lost")),
+                Err(_) => return Err(output_lost()),
             };
             if let Some(status) = self.program.as_mut().and_then(|p| p.exited()) {
                 // Take what it printed last before giving up.
@@ -896,20 +1013,27 @@ impl Session {
     pub fn expect_exit(&mut self, secs: f64, why: &str) -> Result<ExitStatus, Failure> {
         let timeout = self.secs(secs);
         let Some(program) = self.program() else {
-            return Err(Failure::new("your program is not running"));
+            return Err(not_running());
         };
         match program.wait_exit(timeout) {
             Some(status) => {
                 // A starter's TODO ends the program too; that is not the end we want.
                 let todo = program.output.0.lock().ok().and_then(|c| c.todo_reached());
                 if todo.is_some() {
-                    return Err(self.ended_failure(status, "it to end by itself"));
+                    return Err(
+                        self.ended_failure(status, pick("it to end by itself", "它自行结束"))
+                    );
                 }
-                self.did(format!("saw your program end ({})", exit_text(status)));
+                self.did(tr!(
+                    "saw your program end ({})",
+                    "看到你的程序结束了（{}）",
+                    exit_text(status)
+                ));
                 Ok(status)
             }
-            None => Err(Failure::new(format!(
+            None => Err(Failure::new(tr!(
                 "timed out: your program was still running {} later; {why}",
+                "超时：{}后你的程序仍在运行；{why}",
                 self.secs_text(secs)
             ))),
         }
@@ -991,17 +1115,30 @@ fn unused_port(bind: impl Fn(u16) -> std::io::Result<()>) -> std::io::Result<u16
 
 fn exit_text(status: ExitStatus) -> String {
     match status.code() {
-        Some(code) => format!("exit code {code}"),
-        None => "killed by a signal".to_string(),
+        Some(code) => tr!("exit code {code}", "退出码 {code}"),
+        None => pick("killed by a signal", "被信号终止").to_string(),
     }
 }
 
-fn count(n: usize, what: &str) -> String {
-    if n == 1 {
-        format!("1 {what}")
-    } else {
-        format!("{n} {what}s")
+/// `1 byte`, `5 bytes`.
+fn byte_count(n: usize) -> String {
+    match n {
+        1 => pick("1 byte", "1 字节").to_string(),
+        n => tr!("{n} bytes", "{n} 字节"),
     }
+}
+
+/// `3.0 s`: a timeout, in seconds.
+fn seconds(secs: f64) -> String {
+    tr!("{secs:.1} s", "{secs:.1} 秒")
+}
+
+fn not_running() -> Failure {
+    Failure::new(pick("your program is not running", "你的程序没有在运行"))
+}
+
+fn output_lost() -> Failure {
+    Failure::new(pick("output lost", "程序的输出丢失了"))
 }
 
 pub(super) fn shown_command(argv: &[String]) -> String {

@@ -88,13 +88,14 @@ impl Drop for Slot {
     }
 }
 
-/// Runs `lab ARGS` to the end (with a generous bound), colours off, progress kept in
-/// `home`.
+/// Runs `lab ARGS` to the end (with a generous bound), colours off, in English unless
+/// ARGS say `--lang zh`, progress kept in `home`.
 pub(crate) fn lab(args: &[&str], home: &Path) -> Output {
     let _slot = Slot::take();
     let mut child = Command::new(lab_binary())
         .args(args)
         .env("NO_COLOR", "1")
+        .env("LC_ALL", "C.UTF-8")
         .env("SOCKET_LAB_HOME", home)
         .current_dir(root())
         .stdin(Stdio::null())

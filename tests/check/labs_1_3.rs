@@ -502,6 +502,7 @@ fn ctrl_c_ends_the_check_and_the_program() {
         .arg(&script)
         .arg(&pid_file)
         .env("NO_COLOR", "1")
+        .env("LC_ALL", "C.UTF-8")
         .env("SOCKET_LAB_HOME", &*dir)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())

@@ -2,7 +2,7 @@
 //! example program of each role passes every stage and each wrong one
 //! (labs/NN-slug/check/ROLE_wrong_STAGE.py) fails at STAGE, with a hint; our own roles
 //! pass their lab's check; the student's program, and whatever it started, is gone
-//! when the check ends; starters, progress and `--class`.
+//! when the check ends; starters, progress and `--class`; the check in Chinese.
 //!
 //! One test binary, so that the labs' checks run side by side (most of their time is
 //! spent waiting for a wrong program's timeout), bounded by `harness::AT_ONCE`.
@@ -15,6 +15,7 @@ mod harness;
 mod labs_1_3;
 mod labs_4_5;
 mod labs_6_7;
+mod lang;
 mod lang_3_5;
 mod lang_6_7;
 

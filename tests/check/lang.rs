@@ -1,0 +1,174 @@
+//! `lab --lang zh check`: the runner and the stages speak Chinese (stage names, the
+//! failure, the diff's labels, the hint, the summary), while the bytes, the stage ids,
+//! the socket calls and `--json`'s keys stay as they are.
+
+use crate::harness::*;
+
+/// A wrong lab 1 server (it echoes without the time) fails at `hello`, explained in
+/// Chinese, with the bytes and the marker under the first difference as usual.
+#[test]
+fn a_failed_stage_is_explained_in_chinese_with_the_bytes_as_they_are() {
+    if !have_python("a_failed_stage_in_chinese") {
+        return;
+    }
+    let home = temp_dir("zh-hello");
+    let program = root().join("labs/01-echo/check/server_wrong_hello.py");
+    let out = lab(
+        &[
+            "--lang",
+            "zh",
+            "check",
+            "1",
+            "server",
+            "--slow",
+            "3",
+            "--",
+            "python3",
+            &program.to_string_lossy(),
+            "{port}",
+        ],
+        &home,
+    );
+    let stdout = text(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{stdout}\n{}",
+        text(&out.stderr)
+    );
+    for said in [
+        "lab check 1 server：共 7 个阶段；你的程序：python3 ",
+        "通过 1/7 accept：在给定的端口上监听，并接受一个客户端",
+        "失败 2/7 hello：收到 `hello` 时回复 `<ctime> hello`",
+        "  检查器的操作：\n    - 发送了 \"hello\"（5 字节）",
+        "检查器在等回复，收到的字节却对不上",
+        // The labels are as wide as each other: the marker sits under the `h`.
+        "    收到：\"hello\"\n           ^ 第一处不同：字节 0\n",
+        "  你的程序最后的输出：\n    [你的程序] listening on 127.0.0.1:",
+        "  提示：回复 ctime() + \" \" + 收到的消息，用 UTF-8 编码",
+        "详见实验 1（`lab 1 guide`）",
+        "7 个阶段中通过了 1 个",
+    ] {
+        assert!(stdout.contains(said), "no {said:?} in:\n{stdout}");
+    }
+    assert!(stdout.contains("    期望：\"") && stdout.contains(" hello\"\n"));
+    assert!(
+        !stdout.contains("hint:") && !stdout.contains("PASS"),
+        "{stdout}"
+    );
+}
+
+/// A wrong lab 2 client (it sends UTF-8 whatever it is told) fails at `gbk/chinese`:
+/// the sentence holds the stage's Chinese noun phrase; the expected bytes are GBK's.
+#[test]
+fn a_lab_2_client_is_told_in_chinese_which_bytes_it_should_have_sent() {
+    if !have_python("a_lab_2_client_in_chinese") {
+        return;
+    }
+    let home = temp_dir("zh-gbk");
+    let program = root().join("labs/02-encoding/check/client_wrong_chinese.py");
+    let out = lab(
+        &[
+            "--lang",
+            "zh",
+            "check",
+            "2",
+            "client",
+            "--slow",
+            "3",
+            "--",
+            "python3",
+            &program.to_string_lossy(),
+            "{port}",
+            "{encoding}",
+        ],
+        &home,
+    );
+    let stdout = text(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{stdout}\n{}",
+        text(&out.stderr)
+    );
+    for said in [
+        "失败 9/10 gbk/chinese：按给定的编码进行编码",
+        "    - 输入了 \"尹哲\" 并按下回车",
+        "检查器在等\"尹哲\" 编码后的字节，收到的却是别的字节",
+        "    期望：\"\\xd2\\xfc\\xd5\\xdc\"\n",
+        "  提示：用第二个参数（{encoding}）或 LAB_ENCODING 给出的编码来编码",
+    ] {
+        assert!(stdout.contains(said), "no {said:?} in:\n{stdout}");
+    }
+}
+
+/// `--json` keeps its keys and the stage ids; the names and details a person reads
+/// are Chinese.
+#[test]
+fn json_keeps_its_keys_and_ids_in_chinese() {
+    if !have_python("json_in_chinese") {
+        return;
+    }
+    let home = temp_dir("zh-json");
+    let program = root().join("labs/01-echo/check/client_wrong_refused.py");
+    let out = lab(
+        &[
+            "--lang",
+            "zh",
+            "check",
+            "1",
+            "client",
+            "--json",
+            "--slow",
+            "3",
+            "--",
+            "python3",
+            &program.to_string_lossy(),
+            "{port}",
+        ],
+        &home,
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|_| panic!("JSON: {}", text(&out.stdout)));
+    let stages = json["stages"].as_array().expect("stages");
+    let refused = stages.last().expect("a last stage");
+    assert_eq!(refused["id"], "refused");
+    assert_eq!(refused["passed"], false);
+    assert_eq!(
+        refused["name"],
+        "没有程序在监听时，说明情况并以非零退出码退出"
+    );
+    let detail = refused["detail"].as_str().expect("detail");
+    assert!(
+        detail.contains("你的客户端没能连上服务器，却以退出码 0（成功）结束了")
+            && detail.contains("提示：以非零退出码退出：sys.exit(1)"),
+        "{detail}"
+    );
+}
+
+/// Usage errors of `lab check` are Chinese too, after the `错误：` label.
+#[test]
+fn check_usage_errors_are_chinese() {
+    let home = temp_dir("zh-usage");
+    let out = lab(&["--lang", "zh", "check", "99", "server", "--", "x"], &home);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("错误：没有实验 \"99\"；`lab list` 会列出所有实验"),
+        "{}",
+        text(&out.stderr)
+    );
+    let empty = temp_dir("zh-empty-class");
+    let class = empty.to_string_lossy().into_owned();
+    let out = lab(
+        &[
+            "--lang", "zh", "check", "1", "server", "--class", &class, "--", "x",
+        ],
+        &home,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("里没有文件夹：--class 要求每个学生一个文件夹"),
+        "{}",
+        text(&out.stderr)
+    );
+}
