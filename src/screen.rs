@@ -32,17 +32,21 @@ use ratatui::text::{Line, Span};
 use ratatui::{Frame, Terminal};
 use unicode_width::UnicodeWidthChar;
 
+use crate::lang::{pick, tr};
+
 /// Refuses to start a full-screen UI on a pipe or a file, with a sentence saying what
 /// to run instead (`what` names the UI, `instead` the plain command).
 pub fn needs_terminal(what: &str, instead: &str) -> anyhow::Result<()> {
     if io::stdin().is_terminal() && io::stdout().is_terminal() {
         return Ok(());
     }
-    anyhow::bail!(
+    anyhow::bail!(tr!(
         "{what} draws a window and needs a terminal, but its input or output is a pipe or \
          a file: run it in a terminal (for scripts and pipes, use {instead}: it reads \
-         lines from stdin)"
-    )
+         lines from stdin)",
+        "{what} 要画一个窗口，需要终端，但它的输入或输出是管道或文件：请在终端里运行它\
+         （脚本和管道请用 {instead}：它从标准输入逐行读取）"
+    ))
 }
 
 /// The error a UI stops with when its terminal went away. There is nobody left to read
@@ -53,7 +57,10 @@ pub struct TerminalGone;
 
 impl fmt::Display for TerminalGone {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("the terminal went away (its window was closed)")
+        f.write_str(pick(
+            "the terminal went away (its window was closed)",
+            "终端不见了（它的窗口被关掉了）",
+        ))
     }
 }
 
@@ -80,10 +87,18 @@ impl Screen {
     /// panic and for SIGTERM/SIGHUP first, so there is no moment when it is missing.
     pub fn enter() -> anyhow::Result<Screen> {
         arm_restore();
-        enable_raw_mode().map_err(|err| anyhow::anyhow!("could not set up the terminal: {err}"))?;
+        enable_raw_mode().map_err(|err| {
+            anyhow::anyhow!(tr!(
+                "could not set up the terminal: {err}",
+                "无法设置终端：{err}"
+            ))
+        })?;
         if let Err(err) = execute!(io::stdout(), EnterAlternateScreen) {
             restore();
-            anyhow::bail!("could not switch to the full-screen view: {err}");
+            anyhow::bail!(tr!(
+                "could not switch to the full-screen view: {err}",
+                "无法切换到全屏界面：{err}"
+            ));
         }
         match Terminal::new(CrosstermBackend::new(io::stdout())) {
             Ok(terminal) => Ok(Screen {
@@ -91,7 +106,10 @@ impl Screen {
             }),
             Err(err) => {
                 restore();
-                anyhow::bail!("could not draw on the terminal: {err}")
+                anyhow::bail!(tr!(
+                    "could not draw on the terminal: {err}",
+                    "无法在终端上绘制：{err}"
+                ))
             }
         }
     }
@@ -106,7 +124,10 @@ impl Screen {
             if hung_up(Duration::ZERO) {
                 anyhow::Error::new(TerminalGone)
             } else {
-                anyhow::anyhow!("could not draw on the terminal: {err}")
+                anyhow::anyhow!(tr!(
+                    "could not draw on the terminal: {err}",
+                    "无法在终端上绘制：{err}"
+                ))
             }
         })
     }
@@ -171,7 +192,10 @@ fn take_event(wait: Duration) -> anyhow::Result<Option<Input>> {
         if hung_up(Duration::ZERO) {
             anyhow::Error::new(TerminalGone)
         } else {
-            anyhow::anyhow!("could not read the keyboard: {err}")
+            anyhow::anyhow!(tr!(
+                "could not read the keyboard: {err}",
+                "无法读取键盘输入：{err}"
+            ))
         }
     };
     if !event::poll(wait).map_err(read_failed)? {
@@ -286,7 +310,11 @@ fn stop_on_signal() {
             if restored {
                 let _ = writeln!(
                     io::stderr(),
-                    "stopped (a signal); the terminal is restored and the sockets are closed"
+                    "{}",
+                    pick(
+                        "stopped (a signal); the terminal is restored and the sockets are closed",
+                        "已停止（收到信号）；终端已恢复，套接字已关闭"
+                    )
                 );
             }
             let _ = done.send(restored);
