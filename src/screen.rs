@@ -45,7 +45,7 @@ pub fn needs_terminal(what: &str, instead: &str) -> anyhow::Result<()> {
          a file: run it in a terminal (for scripts and pipes, use {instead}: it reads \
          lines from stdin)",
         "{what} 要画一个窗口，需要终端，但它的输入或输出是管道或文件：请在终端里运行它\
-         （脚本和管道请用 {instead}：它从标准输入逐行读取）"
+         （脚本和管道请改用 {instead}，它从标准输入逐行读取）"
     ))
 }
 
@@ -368,10 +368,13 @@ pub fn wrap(segments: &[(String, Style)], width: usize) -> Vec<Line<'static>> {
     while start < cells.len() {
         let mut used = 0;
         let mut end = start;
-        let mut last_space = None;
+        // The last place the row may end (exclusive), and where the next row starts.
+        let mut last_break = None;
         while end < cells.len() && used + cells[end].2 <= width {
             if cells[end].0 == ' ' {
-                last_space = Some(end);
+                last_break = Some((end + 1, end + 1));
+            } else if end > start && breaks_before(&cells[end - 1..=end]) {
+                last_break = Some((end, end));
             }
             used += cells[end].2;
             end += 1;
@@ -381,10 +384,12 @@ pub fn wrap(segments: &[(String, Style)], width: usize) -> Vec<Line<'static>> {
             if cells[end].0 == ' ' {
                 // The row ends right before a space: the space is the break.
                 next = end + 1;
-            } else if let Some(space) = last_space.filter(|&s| s > start) {
-                // The row is full: end it after its last space.
-                end = space + 1;
-                next = end;
+            } else if breaks_before(&cells[end - 1..=end]) {
+                // The row ends between two Chinese characters: a break as good.
+            } else if let Some((at, from)) = last_break.filter(|&(at, _)| at > start) {
+                // The row is full: end it at its last break.
+                end = at;
+                next = from;
             } else if end == start {
                 // A character wider than the whole row: give it a row of its own.
                 end = start + 1;
@@ -398,6 +403,17 @@ pub fn wrap(segments: &[(String, Style)], width: usize) -> Vec<Line<'static>> {
         rows.push(Line::default());
     }
     rows
+}
+
+/// Whether a row may end between `pair[0]` and `pair[1]` (not at a space): Chinese
+/// text has no spaces and breaks between any two characters, as long as the next row
+/// does not start with closing punctuation (，。）) or the row end with an opening one.
+fn breaks_before(pair: &[(char, Style, usize)]) -> bool {
+    let (before, after) = (pair[0].0, pair[1].0);
+    let wide = pair[0].2 == 2 || pair[1].2 == 2;
+    let closes = "，。、；：？！）》」』】…,.;:?!)]}".contains(after);
+    let opens = "（《「『【([{".contains(before);
+    wide && !closes && !opens && before != ' '
 }
 
 /// One row: neighbouring characters of the same style become one span.
@@ -453,6 +469,13 @@ mod tests {
     #[test]
     fn chinese_characters_take_two_columns() {
         assert_eq!(rows("你好世界", 5), ["你好", "世界"]);
+        // A row breaks between Chinese characters, never before a closing mark.
+        assert_eq!(
+            rows("错误：会阻塞（阻塞的 accept() 会停在这里）", 20),
+            ["错误：会阻塞（阻塞的", "accept() 会停在这", "里）"]
+                .map(String::from)
+                .to_vec()
+        );
         assert_eq!(width_of("尹哲 ab"), 7);
     }
 

@@ -84,7 +84,7 @@ pub(super) fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
         "`lab 6 client --tui`",
         pick(
             "`lab 6 client` without --tui",
-            "不带 --tui 的 `lab 6 client`",
+            "`lab 6 client`（不带 --tui）",
         ),
     )?;
 

@@ -158,7 +158,10 @@ fn note_changes(
     for (&(local, remote), &state) in now {
         match before.get(&(local, remote)) {
             Some(&old) if old == state => {}
-            Some(&old) => push(format!("{local} -> {remote}: {old} -> {state}")),
+            Some(&old) => push(tr!(
+                "{local} -> {remote}: {old} -> {state}",
+                "{local} -> {remote}：{old} -> {state}"
+            )),
             None => push(tr!(
                 "{local} -> {remote}: new, {state}",
                 "{local} -> {remote}：新出现，{state}"
