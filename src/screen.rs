@@ -436,6 +436,27 @@ fn styled_row(cells: &[(char, Style, usize)]) -> Line<'static> {
     Line::from(spans)
 }
 
+/// `text` shortened to at most `width` terminal columns, with `…` where it was cut.
+pub fn fit(text: &str, width: usize) -> String {
+    if width_of(text) <= width {
+        return text.to_string();
+    }
+    let mut shown = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w + 1 > width {
+            break;
+        }
+        shown.push(c);
+        used += w;
+    }
+    if width > 0 {
+        shown.push('…');
+    }
+    shown
+}
+
 /// The display width of `text` in terminal columns.
 pub fn width_of(text: &str) -> usize {
     text.chars().map(|c| c.width().unwrap_or(0)).sum()
@@ -477,6 +498,9 @@ mod tests {
                 .to_vec()
         );
         assert_eq!(width_of("尹哲 ab"), 7);
+        assert_eq!(fit("一二三四五六", 7), "一二三…");
+        assert_eq!(fit("alice", 5), "alice");
+        assert_eq!(fit("alice", 4), "ali…");
     }
 
     #[test]

@@ -689,6 +689,7 @@ impl Chat {
         let count = self.online.map_or("?".to_string(), |n| n.to_string());
         let block = Block::bordered().title(tr!(" online ({count}) ", " 在线（{count}） "));
         let height = usize::from(block.inner(area).height);
+        let width = usize::from(block.inner(area).width);
         let mut names: Vec<String> = self.members.iter().cloned().collect();
         names.sort_by_key(|n| n.to_lowercase());
         // The room's count can be higher than the names we know (a shortened /list).
@@ -707,10 +708,10 @@ impl Chat {
                 ""
             };
             let style = self.color_of(name);
-            rows.push(Line::styled(
-                format!("{}{you}", safe(name.as_bytes())),
-                style,
-            ));
+            // A long name is shortened, so that "(you)" still shows after it.
+            let room = width.saturating_sub(screen::width_of(you));
+            let shown = screen::fit(&safe(name.as_bytes()), room);
+            rows.push(Line::styled(format!("{shown}{you}"), style));
         }
         if unnamed > 0 && rows.len() < height {
             rows.push(Line::from(tr!("+{unnamed} more", "另有 {unnamed} 人")));
@@ -728,11 +729,21 @@ impl Chat {
         } else if self.leaving.is_some() {
             pick(" leaving... ", " 正在离开…… ").to_string()
         } else if let Some(me) = &self.me {
-            tr!(
-                " {}: Enter sends · /help · PgUp/PgDn scroll · Ctrl-C leaves ",
-                " {}：Enter 发送 · /help · PgUp/PgDn 翻页 · Ctrl-C 离开 ",
-                safe(me.as_bytes())
-            )
+            let me = safe(me.as_bytes());
+            let title = tr!(
+                " {me}: Enter sends · /help · PgUp/PgDn scroll · Ctrl-C leaves ",
+                " {me}：Enter 发送 · /help · PgUp/PgDn 翻页 · Ctrl-C 离开 "
+            );
+            // A long nickname (16 Chinese characters are 32 columns) leaves no room
+            // for every key: the two that matter most, so the title is not cut.
+            if screen::width_of(&title) + 2 > usize::from(area.width) {
+                tr!(
+                    " {me}: Enter sends · Ctrl-C leaves ",
+                    " {me}：Enter 发送 · Ctrl-C 离开 "
+                )
+            } else {
+                title
+            }
         } else {
             pick(
                 " type your nickname and press Enter · Ctrl-C leaves ",
