@@ -935,10 +935,16 @@ impl Playground {
     }
 
     fn view_keys(&self, frame: &mut Frame, area: Rect) {
-        let rows = match &self.typing {
-            Some(text) => vec![
-                // Both labels are six columns wide, where the cursor's count starts.
-                Line::from(tr!("send: {}", "发送：{}", preview(text.as_bytes(), 70))),
+        // What is being typed, as it fits after the label (six columns in both
+        // languages) with the cursor after it: a long line shows its end.
+        let typed = self.typing.as_ref().map(|text| {
+            let shown = preview(text.as_bytes(), 70);
+            let room = usize::from(area.width).saturating_sub(7);
+            tail(&shown, room)
+        });
+        let rows = match &typed {
+            Some(typed) => vec![
+                Line::from(tr!("send: {typed}", "发送：{typed}")),
                 Line::from(pick(
                     "Enter sends these bytes (no newline added) · Esc cancels",
                     "Enter 发送这些字节（不加换行符）· Esc 取消",
@@ -953,13 +959,30 @@ impl Playground {
             ],
         };
         frame.render_widget(Paragraph::new(rows), area);
-        if let Some(text) = &self.typing {
-            let x = area.x
-                + 6
-                + u16::try_from(screen::width_of(&preview(text.as_bytes(), 70))).unwrap_or(0);
+        if let Some(typed) = &typed {
+            let x = area.x + 6 + u16::try_from(screen::width_of(typed)).unwrap_or(0);
             frame.set_cursor_position((x.min(area.right().saturating_sub(1)), area.y));
         }
     }
+}
+
+/// The end of `text` that fits in `width` columns, after a `…` if it was cut (a
+/// Chinese character takes two columns).
+fn tail(text: &str, width: usize) -> String {
+    if screen::width_of(text) <= width {
+        return text.to_string();
+    }
+    let mut kept = Vec::new();
+    let mut used = 1; // the `…`
+    for c in text.chars().rev() {
+        let w = screen::width_of(c.encode_utf8(&mut [0; 4]));
+        if used + w > width {
+            break;
+        }
+        kept.push(c);
+        used += w;
+    }
+    std::iter::once('…').chain(kept.into_iter().rev()).collect()
 }
 
 #[cfg(test)]
@@ -973,6 +996,14 @@ mod tests {
     fn last_log(play: &Playground, pane: usize) -> String {
         let shown = play.panes[pane].log.back().expect("a log line");
         shown.iter().map(|(t, _)| t.as_str()).collect()
+    }
+
+    #[test]
+    fn a_long_typed_line_shows_its_end_within_the_width() {
+        assert_eq!(tail("hello", 10), "hello");
+        assert_eq!(tail("hello world", 6), "…world");
+        assert_eq!(tail("你好世界", 6), "…世界");
+        assert!(screen::width_of(&tail(&"好".repeat(70), 73)) <= 73);
     }
 
     #[test]
