@@ -32,17 +32,21 @@ use ratatui::text::{Line, Span};
 use ratatui::{Frame, Terminal};
 use unicode_width::UnicodeWidthChar;
 
+use crate::lang::{pick, tr};
+
 /// Refuses to start a full-screen UI on a pipe or a file, with a sentence saying what
 /// to run instead (`what` names the UI, `instead` the plain command).
 pub fn needs_terminal(what: &str, instead: &str) -> anyhow::Result<()> {
     if io::stdin().is_terminal() && io::stdout().is_terminal() {
         return Ok(());
     }
-    anyhow::bail!(
+    anyhow::bail!(tr!(
         "{what} draws a window and needs a terminal, but its input or output is a pipe or \
          a file: run it in a terminal (for scripts and pipes, use {instead}: it reads \
-         lines from stdin)"
-    )
+         lines from stdin)",
+        "{what} 要画一个窗口，需要终端，但它的输入或输出是管道或文件：请在终端里运行它\
+         （脚本和管道请改用 {instead}，它从标准输入逐行读取）"
+    ))
 }
 
 /// The error a UI stops with when its terminal went away. There is nobody left to read
@@ -53,7 +57,10 @@ pub struct TerminalGone;
 
 impl fmt::Display for TerminalGone {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("the terminal went away (its window was closed)")
+        f.write_str(pick(
+            "the terminal went away (its window was closed)",
+            "终端不见了（它的窗口被关掉了）",
+        ))
     }
 }
 
@@ -80,10 +87,18 @@ impl Screen {
     /// panic and for SIGTERM/SIGHUP first, so there is no moment when it is missing.
     pub fn enter() -> anyhow::Result<Screen> {
         arm_restore();
-        enable_raw_mode().map_err(|err| anyhow::anyhow!("could not set up the terminal: {err}"))?;
+        enable_raw_mode().map_err(|err| {
+            anyhow::anyhow!(tr!(
+                "could not set up the terminal: {err}",
+                "无法设置终端：{err}"
+            ))
+        })?;
         if let Err(err) = execute!(io::stdout(), EnterAlternateScreen) {
             restore();
-            anyhow::bail!("could not switch to the full-screen view: {err}");
+            anyhow::bail!(tr!(
+                "could not switch to the full-screen view: {err}",
+                "无法切换到全屏界面：{err}"
+            ));
         }
         match Terminal::new(CrosstermBackend::new(io::stdout())) {
             Ok(terminal) => Ok(Screen {
@@ -91,7 +106,10 @@ impl Screen {
             }),
             Err(err) => {
                 restore();
-                anyhow::bail!("could not draw on the terminal: {err}")
+                anyhow::bail!(tr!(
+                    "could not draw on the terminal: {err}",
+                    "无法在终端上绘制：{err}"
+                ))
             }
         }
     }
@@ -106,7 +124,10 @@ impl Screen {
             if hung_up(Duration::ZERO) {
                 anyhow::Error::new(TerminalGone)
             } else {
-                anyhow::anyhow!("could not draw on the terminal: {err}")
+                anyhow::anyhow!(tr!(
+                    "could not draw on the terminal: {err}",
+                    "无法在终端上绘制：{err}"
+                ))
             }
         })
     }
@@ -171,7 +192,10 @@ fn take_event(wait: Duration) -> anyhow::Result<Option<Input>> {
         if hung_up(Duration::ZERO) {
             anyhow::Error::new(TerminalGone)
         } else {
-            anyhow::anyhow!("could not read the keyboard: {err}")
+            anyhow::anyhow!(tr!(
+                "could not read the keyboard: {err}",
+                "无法读取键盘输入：{err}"
+            ))
         }
     };
     if !event::poll(wait).map_err(read_failed)? {
@@ -286,7 +310,11 @@ fn stop_on_signal() {
             if restored {
                 let _ = writeln!(
                     io::stderr(),
-                    "stopped (a signal); the terminal is restored and the sockets are closed"
+                    "{}",
+                    pick(
+                        "stopped (a signal); the terminal is restored and the sockets are closed",
+                        "已停止（收到信号）；终端已恢复，套接字已关闭"
+                    )
                 );
             }
             let _ = done.send(restored);
@@ -340,10 +368,13 @@ pub fn wrap(segments: &[(String, Style)], width: usize) -> Vec<Line<'static>> {
     while start < cells.len() {
         let mut used = 0;
         let mut end = start;
-        let mut last_space = None;
+        // The last place the row may end (exclusive), and where the next row starts.
+        let mut last_break = None;
         while end < cells.len() && used + cells[end].2 <= width {
             if cells[end].0 == ' ' {
-                last_space = Some(end);
+                last_break = Some((end + 1, end + 1));
+            } else if end > start && breaks_before(&cells[end - 1..=end]) {
+                last_break = Some((end, end));
             }
             used += cells[end].2;
             end += 1;
@@ -353,10 +384,12 @@ pub fn wrap(segments: &[(String, Style)], width: usize) -> Vec<Line<'static>> {
             if cells[end].0 == ' ' {
                 // The row ends right before a space: the space is the break.
                 next = end + 1;
-            } else if let Some(space) = last_space.filter(|&s| s > start) {
-                // The row is full: end it after its last space.
-                end = space + 1;
-                next = end;
+            } else if breaks_before(&cells[end - 1..=end]) {
+                // The row ends between two Chinese characters: a break as good.
+            } else if let Some((at, from)) = last_break.filter(|&(at, _)| at > start) {
+                // The row is full: end it at its last break.
+                end = at;
+                next = from;
             } else if end == start {
                 // A character wider than the whole row: give it a row of its own.
                 end = start + 1;
@@ -370,6 +403,17 @@ pub fn wrap(segments: &[(String, Style)], width: usize) -> Vec<Line<'static>> {
         rows.push(Line::default());
     }
     rows
+}
+
+/// Whether a row may end between `pair[0]` and `pair[1]` (not at a space): Chinese
+/// text has no spaces and breaks between any two characters, as long as the next row
+/// does not start with closing punctuation (，。）) or the row end with an opening one.
+fn breaks_before(pair: &[(char, Style, usize)]) -> bool {
+    let (before, after) = (pair[0].0, pair[1].0);
+    let wide = pair[0].2 == 2 || pair[1].2 == 2;
+    let closes = "，。、；：？！）》」』】…,.;:?!)]}".contains(after);
+    let opens = "（《「『【([{".contains(before);
+    wide && !closes && !opens && before != ' '
 }
 
 /// One row: neighbouring characters of the same style become one span.
@@ -390,6 +434,27 @@ fn styled_row(cells: &[(char, Style, usize)]) -> Line<'static> {
         spans.push(Span::styled(text, style));
     }
     Line::from(spans)
+}
+
+/// `text` shortened to at most `width` terminal columns, with `…` where it was cut.
+pub fn fit(text: &str, width: usize) -> String {
+    if width_of(text) <= width {
+        return text.to_string();
+    }
+    let mut shown = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w + 1 > width {
+            break;
+        }
+        shown.push(c);
+        used += w;
+    }
+    if width > 0 {
+        shown.push('…');
+    }
+    shown
 }
 
 /// The display width of `text` in terminal columns.
@@ -425,7 +490,17 @@ mod tests {
     #[test]
     fn chinese_characters_take_two_columns() {
         assert_eq!(rows("你好世界", 5), ["你好", "世界"]);
+        // A row breaks between Chinese characters, never before a closing mark.
+        assert_eq!(
+            rows("错误：会阻塞（阻塞的 accept() 会停在这里）", 20),
+            ["错误：会阻塞（阻塞的", "accept() 会停在这", "里）"]
+                .map(String::from)
+                .to_vec()
+        );
         assert_eq!(width_of("尹哲 ab"), 7);
+        assert_eq!(fit("一二三四五六", 7), "一二三…");
+        assert_eq!(fit("alice", 5), "alice");
+        assert_eq!(fit("alice", 4), "ali…");
     }
 
     #[test]

@@ -29,6 +29,8 @@
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
+use crate::lang::{pick, tr};
+
 /// The states of a TCP socket (RFC 793), as the OS's table reports them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum TcpState {
@@ -64,20 +66,54 @@ impl TcpState {
         }
     }
 
-    /// What the state means, in one line.
+    /// What the state means, in one line (in the student's language; the state's
+    /// name stays as the RFC and `ss` write it).
     pub fn meaning(self) -> &'static str {
         match self {
-            TcpState::Listen => "a listening socket: the kernel completes handshakes and queues them for accept()",
-            TcpState::SynSent => "connect() sent a SYN and waits for the server's SYN-ACK",
-            TcpState::SynRecv => "the server's kernel answered a SYN and waits for the client's final ACK",
-            TcpState::Established => "the connection is open: both sides may send and receive",
-            TcpState::FinWait1 => "we closed our sending side (FIN sent); the peer has not acknowledged it yet",
-            TcpState::FinWait2 => "our FIN was acknowledged; we can still receive until the peer closes too",
-            TcpState::CloseWait => "the peer closed its sending side (recv() returns 0); we have not called close() yet",
-            TcpState::Closing => "both sides sent FIN at the same time; waiting for the ACK of ours",
-            TcpState::LastAck => "we closed after the peer did; waiting for the ACK of our FIN",
-            TcpState::TimeWait => "we closed first; the OS keeps the address pair a while so stray packets die out",
-            TcpState::Close => "closed: the socket is about to be freed",
+            TcpState::Listen => pick(
+                "a listening socket: the kernel completes handshakes and queues them for accept()",
+                "监听中的套接字：内核自己完成握手，把连接排进队列等 accept() 取走",
+            ),
+            TcpState::SynSent => pick(
+                "connect() sent a SYN and waits for the server's SYN-ACK",
+                "connect() 已发出 SYN，正在等服务器的 SYN-ACK",
+            ),
+            TcpState::SynRecv => pick(
+                "the server's kernel answered a SYN and waits for the client's final ACK",
+                "服务器的内核已回应 SYN，正在等客户端最后的 ACK",
+            ),
+            TcpState::Established => pick(
+                "the connection is open: both sides may send and receive",
+                "连接已建立：双方都可以发送和接收",
+            ),
+            TcpState::FinWait1 => pick(
+                "we closed our sending side (FIN sent); the peer has not acknowledged it yet",
+                "我们关闭了发送方向（已发出 FIN）；对端还没有确认",
+            ),
+            TcpState::FinWait2 => pick(
+                "our FIN was acknowledged; we can still receive until the peer closes too",
+                "我们的 FIN 已被确认；在对端也关闭之前，仍然可以接收",
+            ),
+            TcpState::CloseWait => pick(
+                "the peer closed its sending side (recv() returns 0); we have not called close() yet",
+                "对端关闭了它的发送方向（recv() 返回 0）；我们还没有调用 close()",
+            ),
+            TcpState::Closing => pick(
+                "both sides sent FIN at the same time; waiting for the ACK of ours",
+                "双方同时发出了 FIN；正在等对端确认我们的 FIN",
+            ),
+            TcpState::LastAck => pick(
+                "we closed after the peer did; waiting for the ACK of our FIN",
+                "对端先关闭，我们随后关闭；正在等我们那个 FIN 的 ACK",
+            ),
+            TcpState::TimeWait => pick(
+                "we closed first; the OS keeps the address pair a while so stray packets die out",
+                "我们先关闭；操作系统把这对地址保留一阵子，让迷途的报文消失",
+            ),
+            TcpState::Close => pick(
+                "closed: the socket is about to be freed",
+                "已关闭：套接字即将被释放",
+            ),
         }
     }
 
@@ -174,6 +210,35 @@ pub const PLATFORM_NOTE: &str = "states as `netstat` lists them; some BSDs (Free
 pub const PLATFORM_NOTE: &str = "Windows' netstat shows no send or receive queues (shown as -)";
 #[cfg(not(any(unix, windows)))]
 pub const PLATFORM_NOTE: &str = "this platform has no TCP table the lab can read";
+
+/// [`SOURCE`] in the student's language.
+pub fn source() -> &'static str {
+    #[cfg(target_os = "linux")]
+    return pick(SOURCE, "/proc/net/tcp 和 /proc/net/tcp6");
+    #[cfg(any(all(unix, not(target_os = "linux")), windows))]
+    return SOURCE;
+    #[cfg(not(any(unix, windows)))]
+    return pick(SOURCE, "无（不支持这个平台）");
+}
+
+/// [`PLATFORM_NOTE`] in the student's language.
+pub fn platform_note() -> &'static str {
+    #[cfg(target_os = "linux")]
+    return PLATFORM_NOTE;
+    #[cfg(all(unix, not(target_os = "linux")))]
+    return pick(
+        PLATFORM_NOTE,
+        "状态以 `netstat` 列出的为准；有些 BSD（FreeBSD）把半开连接（SYN-RECV）\
+         放在 netstat 看不到的缓存里",
+    );
+    #[cfg(windows)]
+    return pick(
+        PLATFORM_NOTE,
+        "Windows 的 netstat 不显示发送和接收队列（显示为 -）",
+    );
+    #[cfg(not(any(unix, windows)))]
+    return pick(PLATFORM_NOTE, "这个平台没有实验能读取的 TCP 表");
+}
 
 /// Every TCP socket on this machine, as the OS reports it right now (all users'
 /// sockets, IPv4 and IPv6). The error is a sentence saying why the table could not be
@@ -384,10 +449,12 @@ mod platform {
                 Ok(text) => table.extend(parse_proc_net_tcp(&text)),
                 // A kernel without IPv6 has no tcp6 file: then there are no IPv6 sockets.
                 Err(_) if !required => {}
-                Err(err) => anyhow::bail!(
+                Err(err) => anyhow::bail!(tr!(
                     "could not read the OS's TCP table from {path} ({err}): is /proc \
-                     mounted? (Inside some containers it is not.)"
-                ),
+                     mounted? (Inside some containers it is not.)",
+                    "无法从 {path} 读取操作系统的 TCP 表（{err}）：/proc 挂载了吗？\
+                     （有些容器里没有挂载。）"
+                )),
             }
         }
         Ok(table)
@@ -409,17 +476,20 @@ mod platform {
             .args(NETSTAT_ARGS)
             .output()
             .map_err(|err| {
-                anyhow::anyhow!(
+                anyhow::anyhow!(tr!(
                     "could not run the system's `netstat` to read the TCP table ({err}); \
-                     this platform gives the lab no other way to see socket states"
-                )
+                     this platform gives the lab no other way to see socket states",
+                    "无法运行系统的 `netstat` 来读取 TCP 表（{err}）；\
+                     在这个平台上，实验没有别的办法看到套接字的状态"
+                ))
             })?;
         if !output.status.success() {
-            anyhow::bail!(
+            anyhow::bail!(tr!(
                 "`netstat {}` failed ({}), so the TCP table cannot be shown",
+                "`netstat {}` 失败了（{}），所以无法显示 TCP 表",
                 NETSTAT_ARGS.join(" "),
                 output.status
-            );
+            ));
         }
         let text = String::from_utf8_lossy(&output.stdout);
         let parse = if cfg!(windows) {
@@ -436,7 +506,10 @@ mod platform {
     use super::*;
 
     pub fn read() -> anyhow::Result<Vec<TcpSocket>> {
-        anyhow::bail!("this platform gives the lab no way to read its TCP table")
+        anyhow::bail!(pick(
+            "this platform gives the lab no way to read its TCP table",
+            "在这个平台上，实验没有办法读取 TCP 表"
+        ))
     }
 }
 

@@ -221,6 +221,58 @@ fn states_on_a_pipe_prints_one_table_with_the_listener_and_both_ends() {
     );
 }
 
+/// `states` in Chinese (`--lang zh`): the headers and each row's end are Chinese, the
+/// state names stay as the RFC writes them, and each header stands above its column
+/// (a Chinese character takes two columns of the terminal).
+#[test]
+#[cfg(target_os = "linux")]
+fn states_in_chinese_keeps_the_state_names_and_its_columns_aligned() {
+    let (mut server, port) = Lab::server("8", &[]);
+    let _peer = connect(port);
+    server.wait_for("accept() -> 127.0.0.1:");
+    let out = lab_cmd(&["--lang", "zh", "8", "states", "--port", &port.to_string()])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let out = String::from_utf8_lossy(&out);
+    assert!(
+        out.contains(&format!("端口 {port} 上的 TCP 套接字")),
+        "{out}"
+    );
+    let header = out
+        .lines()
+        .find(|line| line.starts_with("本端地址"))
+        .unwrap_or_else(|| panic!("no Chinese header in\n{out}"));
+    let listener = out
+        .lines()
+        .find(|line| line.contains("LISTEN"))
+        .unwrap_or_else(|| panic!("no LISTEN row in\n{out}"));
+    assert!(listener.ends_with("监听端"), "{out}");
+    assert!(out
+        .lines()
+        .any(|l| l.contains("ESTABLISHED") && l.ends_with("服务器端")));
+    // The column where a cell starts, in terminal columns.
+    let column = |line: &str, cell: &str| {
+        let at = line
+            .find(cell)
+            .unwrap_or_else(|| panic!("{cell} in {line}"));
+        unicode_width::UnicodeWidthStr::width(&line[..at])
+    };
+    assert_eq!(column(header, "状态"), column(listener, "LISTEN"), "{out}");
+    assert_eq!(
+        column(header, "哪一端"),
+        column(listener, "监听端"),
+        "{out}"
+    );
+    assert!(
+        out.lines()
+            .all(|l| unicode_width::UnicodeWidthStr::width(l) <= 80),
+        "{out}"
+    );
+}
+
 #[test]
 #[cfg(target_os = "linux")]
 fn every_experiment_behaves_as_described() {

@@ -394,6 +394,58 @@ fn the_playground_makes_real_calls_in_any_order_and_shows_what_the_os_says() {
     play.wait_screen("3 socket(s) were still open and are now closed");
 }
 
+/// The playground in Chinese (`--lang zh`): the panes' titles, the key legend and the
+/// explanations are Chinese; the calls, the OS's states and errno names are not.
+#[test]
+fn the_playground_speaks_chinese_with_lang_zh() {
+    let mut play = Tty::start(&["--lang", "zh", "1", "playground", "--port", "0"]);
+    play.wait_screen("经典顺序");
+    play.wait_screen("> 服务器（按键作用于这里）");
+    play.wait_screen("Tab 换窗格  q 退出");
+    play.type_keys("sbl");
+    play.wait_screen("s：LISTEN，0 个连接等待 accept()");
+    play.type_keys("a");
+    play.wait_screen("WinError 10035]");
+    let screen = play.screen();
+    assert!(screen.contains("还没有连接在等待"), "{screen}");
+    // The labels of the classic order are padded by display width: the steps of
+    // both panes start in the same column.
+    assert!(
+        screen.contains("│服务器： [x] socket  [x] bind"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("│客户端： [ ] socket  [ ] connect"),
+        "{screen}"
+    );
+    play.type_keys("q");
+    assert_eq!(play.wait_exit(), 0, "{}", play.screen());
+    play.assert_terminal_restored();
+    play.wait_screen("playground 已关闭；还有 1 个套接字开着");
+}
+
+/// The chat window in Chinese: the titles, who is online, and what the window says
+/// when the server goes away. The chat room's own lines stay as the server sent them.
+#[test]
+fn the_chat_window_speaks_chinese_with_lang_zh() {
+    let (mut server, port) = Lab::server("6", &[]);
+    let port = port.to_string();
+    let mut amy = Tty::start(&[
+        "--lang", "zh", "6", "client", "--tui", "--port", &port, "--name", "amy",
+    ]);
+    amy.wait_screen("amy（你）");
+    amy.wait_screen("在线（1）");
+    amy.wait_screen("上的聊天室");
+    amy.wait_screen("amy：Enter 发送 · /help · PgUp/PgDn 翻页 · Ctrl-C 离开");
+    amy.wait_screen("* welcome, amy!");
+    server.kill();
+    amy.wait_screen("连接已关闭：按 Enter 离开");
+    amy.type_keys("\r");
+    assert_eq!(amy.wait_exit(), 1, "{}", amy.screen());
+    amy.assert_terminal_restored();
+    amy.wait_screen("错误：127.0.0.1:");
+}
+
 #[test]
 fn a_chat_window_whose_terminal_is_closed_exits_with_code_1() {
     let (_server, port) = Lab::server("6", &[]);

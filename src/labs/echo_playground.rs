@@ -55,6 +55,7 @@ use socket2::{Domain, Socket, Type};
 
 use crate::hint;
 use crate::labs::Lab;
+use crate::lang::{pick, tr};
 use crate::net::Endpoint;
 use crate::screen::{self, needs_terminal, next_input, wrap, Input, Screen};
 use crate::tcp_table::{self, TcpSocket};
@@ -80,7 +81,13 @@ const CONNECT_WAIT: Duration = Duration::from_secs(2);
 const TABLE_EVERY: Duration = Duration::from_millis(250);
 
 pub fn run(args: PlaygroundArgs, _lab: &Lab) -> anyhow::Result<()> {
-    needs_terminal("`lab 1 playground`", "`lab 1 server` and `lab 1 client`")?;
+    needs_terminal(
+        "`lab 1 playground`",
+        pick(
+            "`lab 1 server` and `lab 1 client`",
+            "`lab 1 server` 和 `lab 1 client`",
+        ),
+    )?;
     let addr = args.endpoint.resolve_one()?;
     let mut play = Playground::new(addr);
     let mut screen = Screen::enter()?;
@@ -90,7 +97,13 @@ pub fn run(args: PlaygroundArgs, _lab: &Lab) -> anyhow::Result<()> {
     let closed = play.close_everything();
     // A closed window: the sockets are closed, and there is nobody to tell.
     screen::exit_if_terminal_gone(&result);
-    say!("playground closed; {closed} socket(s) were still open and are now closed");
+    say!(
+        "{}",
+        tr!(
+            "playground closed; {closed} socket(s) were still open and are now closed",
+            "playground 已关闭；还有 {closed} 个套接字开着，现已全部关闭"
+        )
+    );
     result
 }
 
@@ -137,8 +150,8 @@ impl Pane {
 
     fn title(&self) -> &'static str {
         match self.side {
-            Side::Server => "server",
-            Side::Client => "client",
+            Side::Server => pick("server", "服务器"),
+            Side::Client => pick("client", "客户端"),
         }
     }
 
@@ -154,7 +167,11 @@ impl Pane {
         let call_style = Style::default().add_modifier(Modifier::BOLD);
         let (arrow, text, style) = match outcome {
             Ok(text) => (" -> ", text, Style::default()),
-            Err(text) => (" -> error: ", text, screen::error_style()),
+            Err(text) => (
+                pick(" -> error: ", " -> 错误："),
+                text,
+                screen::error_style(),
+            ),
         };
         self.push(vec![
             (call.to_string(), call_style),
@@ -166,7 +183,7 @@ impl Pane {
     /// A line of our own, where no call was made.
     fn note(&mut self, text: &str) {
         let style = Style::default().add_modifier(Modifier::ITALIC);
-        self.push(vec![(format!("({text})"), style)]);
+        self.push(vec![(tr!("({text})", "（{text}）"), style)]);
     }
 
     /// A step of the classic order succeeded: tick it, and say so if it came early.
@@ -176,8 +193,9 @@ impl Pane {
         };
         if let Some(missing) = (0..i).find(|&j| !self.done[j]) {
             let missing = self.steps[missing];
-            self.note(&format!(
-                "out of the classic order: {step}() came before {missing}()"
+            self.note(&tr!(
+                "out of the classic order: {step}() came before {missing}()",
+                "没按经典顺序：{step}() 在 {missing}() 之前调用了"
             ));
         }
         self.done[i] = true;
@@ -196,12 +214,14 @@ impl Pane {
     fn no_socket(&mut self, call: &str) {
         self.logged(
             &format!("{}.{call}", self.name),
-            Err(
+            Err(pick(
                 "there is no socket: press s for socket() first (no call was made; \
                  Python would raise NameError, or OSError: [Errno 9] Bad file \
-                 descriptor after close())"
-                    .to_string(),
-            ),
+                 descriptor after close())",
+                "还没有套接字：先按 s 调用 socket()（这次没有发出调用；Python 会抛出 \
+                 NameError，close() 之后则是 OSError: [Errno 9] Bad file descriptor）",
+            )
+            .to_string()),
         );
     }
 }
@@ -220,55 +240,83 @@ fn peer_of(sock: &Socket) -> Option<SocketAddr> {
 fn explain(call: &str, sock: Option<&Socket>, err: &io::Error) -> String {
     let connected = sock.and_then(peer_of).is_some();
     if err.raw_os_error() == Some(EISCONN) {
-        return format!(
+        return tr!(
             "this socket is already connected (or listening): a socket connects once; \
              make a new socket() for another connection [EISCONN; WinError 10056] \
              (os error {})",
+            "这个套接字已经连接（或在监听）：一个套接字只能连接一次；要另一个连接，\
+             请新建一个 socket() [EISCONN; WinError 10056] (os error {})",
             code(err)
         );
     }
     match err.kind() {
         ErrorKind::WouldBlock => match call {
-            "accept" => "would block: no connection is waiting yet (a blocking accept() \
-                         would wait here until a client connects) [EAGAIN; WinError 10035]"
-                .to_string(),
-            "recv" => "would block: no bytes have arrived yet (a blocking recv() would \
-                       wait here) [EAGAIN; WinError 10035]"
-                .to_string(),
-            _ => format!(
+            "accept" => pick(
+                "would block: no connection is waiting yet (a blocking accept() would \
+                 wait here until a client connects) [EAGAIN; WinError 10035]",
+                "会阻塞：还没有连接在等待（阻塞的 accept() 会停在这里，直到有客户端连接）\
+                 [EAGAIN; WinError 10035]",
+            )
+            .to_string(),
+            "recv" => pick(
+                "would block: no bytes have arrived yet (a blocking recv() would wait \
+                 here) [EAGAIN; WinError 10035]",
+                "会阻塞：还没有字节到达（阻塞的 recv() 会停在这里等待）\
+                 [EAGAIN; WinError 10035]",
+            )
+            .to_string(),
+            _ => tr!(
                 "would block: the call cannot finish at once [EAGAIN; WinError 10035] ({})",
+                "会阻塞：这个调用无法立即完成 [EAGAIN; WinError 10035]（{}）",
                 hint::describe(err)
             ),
         },
         ErrorKind::InvalidInput => {
             let why = match call {
-                "accept" => "accept() needs a listening socket: call listen() first",
-                "bind" => {
+                "accept" => pick(
+                    "accept() needs a listening socket: call listen() first",
+                    "accept() 需要一个正在监听的套接字：先调用 listen()",
+                ),
+                "bind" => pick(
                     "this socket already has an address: bind() works once, and listen() \
-                     or connect() bind a socket by themselves"
-                }
-                "listen" => "a connected socket cannot listen",
-                _ => "the OS refused this call on a socket in this state",
+                     or connect() bind a socket by themselves",
+                    "这个套接字已经有地址了：bind() 只能调用一次，而且 listen() 和 \
+                     connect() 会自己绑定套接字",
+                ),
+                "listen" => pick("a connected socket cannot listen", "已连接的套接字不能监听"),
+                _ => pick(
+                    "the OS refused this call on a socket in this state",
+                    "套接字处于这种状态时，操作系统拒绝这个调用",
+                ),
             };
             format!("{why} [EINVAL; WinError 10022] (os error {})", code(err))
         }
         // Linux answers send() on a socket that never connected with EPIPE.
-        ErrorKind::BrokenPipe if !connected => format!(
+        ErrorKind::BrokenPipe if !connected => tr!(
             "the socket is not connected, so there is no one to send to: connect() first \
              (Linux reports EPIPE, Broken pipe, here; Windows WinError 10057) (os error {})",
+            "套接字没有连接，所以没有发送的对象：先 connect()（Linux 在这里报告 EPIPE, \
+             Broken pipe；Windows 报告 WinError 10057） (os error {})",
             code(err)
         ),
-        ErrorKind::NotConnected => format!(
+        ErrorKind::NotConnected => tr!(
             "the socket is not connected: {} [ENOTCONN; WinError 10057] (os error {})",
+            "套接字没有连接：{} [ENOTCONN; WinError 10057] (os error {})",
             match call {
-                "recv" | "send" =>
+                "recv" | "send" => pick(
                     "a listening or new socket has no peer; connect() or use accept()'s socket",
-                _ => "connect() first, or use the socket accept() returned",
+                    "正在监听的或新建的套接字没有对端；先 connect()，或者用 accept() 返回的套接字",
+                ),
+                _ => pick(
+                    "connect() first, or use the socket accept() returned",
+                    "先 connect()，或者用 accept() 返回的套接字",
+                ),
             },
             code(err)
         ),
-        ErrorKind::ConnectionRefused => format!(
+        ErrorKind::ConnectionRefused => tr!(
             "{}: is the server pane listening? (it needs socket, bind, listen)",
+            "{}：服务器窗格在监听吗？（它需要 socket、bind、listen）",
             hint::describe(err)
         ),
         _ => hint::describe(err),
@@ -315,8 +363,14 @@ impl Playground {
             table: Arc::new(Mutex::new(Ok(Vec::new()))),
             reread: None,
         };
-        play.panes[0].note("start here: s socket(), b bind(), l listen(), a accept()");
-        play.panes[1].note("then here (Tab): s socket(), c connect(), e send(), r recv()");
+        play.panes[0].note(pick(
+            "start here: s socket(), b bind(), l listen(), a accept()",
+            "从这里开始：s socket()，b bind()，l listen()，a accept()",
+        ));
+        play.panes[1].note(pick(
+            "then here (Tab): s socket(), c connect(), e send(), r recv()",
+            "然后到这里（Tab）：s socket()，c connect()，e send()，r recv()",
+        ));
         play
     }
 
@@ -357,7 +411,10 @@ impl Playground {
                     Err(RecvTimeoutError::Disconnected) => return,
                 }
             })
-            .context("could not start the thread that reads the OS's TCP table")?;
+            .context(pick(
+                "could not start the thread that reads the OS's TCP table",
+                "无法启动读取操作系统 TCP 表的线程",
+            ))?;
         Ok(reread)
     }
 
@@ -421,8 +478,9 @@ impl Playground {
         let pane = self.pane();
         let call = format!("{} = socket({family}, SOCK_STREAM)", pane.name);
         if pane.sock.is_some() {
-            let text = format!(
+            let text = tr!(
                 "{} is already a socket: press x to close() it first (no call was made)",
+                "{} 已经是一个套接字了：先按 x 用 close() 关掉它（这次没有发出调用）",
                 pane.name
             );
             pane.logged(&call, Err(text));
@@ -435,7 +493,14 @@ impl Playground {
         match made {
             Ok(sock) => {
                 pane.sock = Some(sock);
-                pane.logged(&call, Ok("a new TCP socket, no address yet".to_string()));
+                pane.logged(
+                    &call,
+                    Ok(pick(
+                        "a new TCP socket, no address yet",
+                        "一个新的 TCP 套接字，还没有地址",
+                    )
+                    .to_string()),
+                );
                 pane.tick("socket");
             }
             Err(err) => pane.logged(&call, Err(explain("socket", None, &err))),
@@ -457,7 +522,13 @@ impl Playground {
         match sock.bind(&addr.into()) {
             Ok(()) => {
                 let got = local_of(sock).map_or(addr.to_string(), |a| a.to_string());
-                pane.logged(&call, Ok(format!("the socket's address is now {got}")));
+                pane.logged(
+                    &call,
+                    Ok(tr!(
+                        "the socket's address is now {got}",
+                        "套接字的地址现在是 {got}"
+                    )),
+                );
                 pane.tick("bind");
             }
             Err(err) => {
@@ -486,9 +557,15 @@ impl Playground {
             Ok(()) => {
                 let now = local_of(sock).map_or("?".to_string(), |a| a.to_string());
                 let text = if before == Some(0) {
-                    format!("listening on {now}: there was no bind(), so the OS chose this address itself")
+                    tr!(
+                        "listening on {now}: there was no bind(), so the OS chose this address itself",
+                        "正在 {now} 上监听：之前没有 bind()，所以操作系统自己选了这个地址"
+                    )
                 } else {
-                    format!("listening on {now}; clients can connect now, before accept()")
+                    tr!(
+                        "listening on {now}; clients can connect now, before accept()",
+                        "正在 {now} 上监听；客户端现在就能连接，不必等 accept()"
+                    )
                 };
                 pane.logged(&call, Ok(text));
                 pane.tick("listen");
@@ -505,8 +582,12 @@ impl Playground {
             return pane.no_socket("accept()");
         };
         if pane.conn.is_some() {
-            let text = "conn is still open: one client at a time, as in lab 1; press x to \
-                        close() it first (no call was made)";
+            let text = pick(
+                "conn is still open: one client at a time, as in lab 1; press x to \
+                 close() it first (no call was made)",
+                "conn 还开着：和实验 1 一样，一次只服务一个客户端；先按 x 用 close() \
+                 关掉它（这次没有发出调用）",
+            );
             return pane.logged(&call, Err(text.to_string()));
         }
         match sock.accept() {
@@ -517,7 +598,10 @@ impl Playground {
                 let shown = peer.map_or("?".to_string(), |p| p.to_string());
                 pane.logged(
                     &call,
-                    Ok(format!("a NEW socket, conn, for the client at {shown}")),
+                    Ok(tr!(
+                        "a NEW socket, conn, for the client at {shown}",
+                        "一个新的套接字 conn，连着 {shown} 的客户端"
+                    )),
                 );
                 if let Some(peer) = peer {
                     pane.conn = Some((conn, peer));
@@ -564,17 +648,20 @@ impl Playground {
         match result {
             Ok(()) => {
                 let local = local_of(sock).map_or("?".to_string(), |a| a.to_string());
-                let text = format!(
+                let text = tr!(
                     "connected from {local} (the OS chose this port); the server's kernel \
-                     completed the handshake, accept() or not"
+                     completed the handshake, accept() or not",
+                    "已从 {local} 连上（这个端口由操作系统选择）；不管有没有 accept()，\
+                     服务器的内核都已完成了握手"
                 );
                 pane.logged(&call, Ok(text));
                 pane.tick("connect");
             }
             Err(err) if started.elapsed() >= CONNECT_WAIT => {
-                let text = format!(
+                let text = tr!(
                     "no answer within {} s: nothing at that address completed the \
                      handshake ({})",
+                    "{} 秒内没有应答：那个地址上没有谁完成握手（{}）",
                     CONNECT_WAIT.as_secs(),
                     hint::describe(&err)
                 );
@@ -591,7 +678,11 @@ impl Playground {
         };
         let call = format!("{name}.send(b\"{}\")", preview(bytes, 30));
         let outcome = match sock.send(bytes) {
-            Ok(n) => Ok(format!("{n} of {} bytes sent", bytes.len())),
+            Ok(n) => Ok(tr!(
+                "{n} of {} bytes sent",
+                "已发送 {n} 字节（共 {} 字节）",
+                bytes.len()
+            )),
             Err(err) => Err(explain("send", Some(sock), &err)),
         };
         pane.logged(&call, outcome);
@@ -606,14 +697,24 @@ impl Playground {
         let mut buf = [0u8; BUFSIZE];
         let outcome = match sock.read(&mut buf) {
             // Ok(0): the other side closed its sending side (EOF), not "no data yet".
-            Ok(0) => Ok("b\"\" (0 bytes): the other side has closed its side (EOF)".to_string()),
+            Ok(0) => Ok(pick(
+                "b\"\" (0 bytes): the other side has closed its side (EOF)",
+                "b\"\"（0 字节）：对方已经关闭了它那一端（EOF）",
+            )
+            .to_string()),
             Ok(n) => {
                 let goodbye = if &buf[..n] == b"#" {
-                    " (the classic program's goodbye: the other side is closing)"
+                    pick(
+                        " (the classic program's goodbye: the other side is closing)",
+                        "（经典程序的告别：对方正在关闭）",
+                    )
                 } else {
                     ""
                 };
-                let unit = if n == 1 { "byte" } else { "bytes" };
+                let unit = match n {
+                    1 => pick("byte", "字节"),
+                    _ => pick("bytes", "字节"),
+                };
                 Ok(format!(
                     "{n} {unit}: b\"{}\"{goodbye}",
                     preview(&buf[..n], 40)
@@ -633,7 +734,11 @@ impl Playground {
         };
         let call = format!("{name}.shutdown(SHUT_WR)");
         let outcome = match sock.shutdown(Shutdown::Write) {
-            Ok(()) => Ok("we send no more (FIN sent); we can still recv()".to_string()),
+            Ok(()) => Ok(pick(
+                "we send no more (FIN sent); we can still recv()",
+                "我们不再发送（已发出 FIN）；仍然可以 recv()",
+            )
+            .to_string()),
             Err(err) => Err(explain("shutdown", Some(sock), &err)),
         };
         pane.logged(&call, outcome);
@@ -646,12 +751,19 @@ impl Playground {
             drop(conn);
             pane.logged(
                 "conn.close()",
-                Ok("closed; the client's recv() will return 0".to_string()),
+                Ok(pick(
+                    "closed; the client's recv() will return 0",
+                    "已关闭；客户端的 recv() 将返回 0",
+                )
+                .to_string()),
             );
         } else if let Some(sock) = pane.sock.take() {
             drop(sock);
             let name = pane.name;
-            pane.logged(&format!("{name}.close()"), Ok("closed".to_string()));
+            pane.logged(
+                &format!("{name}.close()"),
+                Ok(pick("closed", "已关闭").to_string()),
+            );
         } else {
             pane.no_socket("close()");
         }
@@ -682,7 +794,13 @@ impl Playground {
         let peer = peer_of(sock);
         let bold = Style::default().add_modifier(Modifier::BOLD);
         let Ok(table) = self.table.lock() else {
-            return vec![(format!("{name}: the OS table is unavailable"), bold)];
+            return vec![(
+                tr!(
+                    "{name}: the OS table is unavailable",
+                    "{name}：读不到操作系统的表"
+                ),
+                bold,
+            )];
         };
         let row = match &*table {
             Ok(table) => match (local, peer) {
@@ -693,29 +811,39 @@ impl Playground {
             Err(_) => None,
         };
         let state = match (row, &*table) {
-            (Some(row), _) if row.is_listener() => format!(
+            (Some(row), _) if row.is_listener() => tr!(
                 "{}, {} waiting for accept()",
+                "{}，{} 个连接等待 accept()",
                 row.state.name(),
                 row.recv_queue.map_or("?".to_string(), |n| n.to_string())
             ),
-            (Some(row), _) => format!(
+            (Some(row), _) => tr!(
                 "{}, recv-q {} bytes",
+                "{}，recv-q {} 字节",
                 row.state.name(),
                 row.recv_queue.map_or("?".to_string(), |n| n.to_string())
             ),
-            (None, Err(why)) => format!("state unknown: {why}"),
+            (None, Err(why)) => tr!("state unknown: {why}", "状态未知：{why}"),
             (None, Ok(_)) => match local {
-                Some(local) if local.port() != 0 => "bound; no row in the OS table yet".to_string(),
-                _ => "new: no address, no row in the OS table".to_string(),
+                Some(local) if local.port() != 0 => pick(
+                    "bound; no row in the OS table yet",
+                    "已绑定；操作系统的表里还没有它",
+                )
+                .to_string(),
+                _ => pick(
+                    "new: no address, no row in the OS table",
+                    "新建：没有地址，操作系统的表里也没有它",
+                )
+                .to_string(),
             },
         };
         let addresses = match (local, peer) {
             (Some(local), Some(peer)) => format!("{local} <-> {peer}"),
             (Some(local), None) if local.port() != 0 => local.to_string(),
-            _ => "no address yet".to_string(),
+            _ => pick("no address yet", "还没有地址").to_string(),
         };
         vec![
-            (format!("{name}: "), bold),
+            (tr!("{name}: ", "{name}："), bold),
             (state, Style::default()),
             (format!("  {addresses}"), Style::default()),
         ]
@@ -740,9 +868,13 @@ impl Playground {
         let pane = &self.panes[i];
         let active = i == self.active;
         let title = if active {
-            format!(" > {} (keys act here) ", pane.title())
+            tr!(
+                " > {} (keys act here) ",
+                " > {}（按键作用于这里） ",
+                pane.title()
+            )
         } else {
-            format!(" {} (Tab) ", pane.title())
+            tr!(" {} (Tab) ", " {}（Tab） ", pane.title())
         };
         let mut block = Block::bordered().title(title);
         if active {
@@ -760,7 +892,11 @@ impl Playground {
             sockets.push(self.describe_socket("conn", conn));
         }
         if sockets.is_empty() {
-            let none = format!("{}: no socket (s makes one)", pane.name);
+            let none = tr!(
+                "{}: no socket (s makes one)",
+                "{}：没有套接字（按 s 新建一个）",
+                pane.name
+            );
             sockets.push(vec![(none, Style::default())]);
         }
         for shown in &sockets {
@@ -778,7 +914,7 @@ impl Playground {
     }
 
     fn view_order(&self, frame: &mut Frame, area: Rect) {
-        let block = Block::bordered().title(" the classic order ");
+        let block = Block::bordered().title(pick(" the classic order ", " 经典顺序 "));
         let rows: Vec<Line> = self
             .panes
             .iter()
@@ -789,35 +925,64 @@ impl Playground {
                     .zip(&pane.done)
                     .map(|(step, done)| format!("[{}] {step}", if *done { "x" } else { " " }))
                     .collect();
-                Line::from(format!(
-                    "{:<7} {}",
-                    format!("{}:", pane.title()),
-                    steps.join("  ")
-                ))
+                // Padded by display width: a Chinese label is two columns a character.
+                let label = tr!("{}:", "{}：", pane.title());
+                let pad = 7usize.saturating_sub(screen::width_of(&label));
+                Line::from(format!("{label}{} {}", " ".repeat(pad), steps.join("  ")))
             })
             .collect();
         frame.render_widget(Paragraph::new(rows).block(block), area);
     }
 
     fn view_keys(&self, frame: &mut Frame, area: Rect) {
-        let rows = match &self.typing {
-            Some(text) => vec![
-                Line::from(format!("send: {}", preview(text.as_bytes(), 70))),
-                Line::from("Enter sends these bytes (no newline added) · Esc cancels"),
+        // What is being typed, as it fits after the label (six columns in both
+        // languages) with the cursor after it: a long line shows its end.
+        let typed = self.typing.as_ref().map(|text| {
+            let shown = preview(text.as_bytes(), 70);
+            let room = usize::from(area.width).saturating_sub(7);
+            tail(&shown, room)
+        });
+        let rows = match &typed {
+            Some(typed) => vec![
+                Line::from(tr!("send: {typed}", "发送：{typed}")),
+                Line::from(pick(
+                    "Enter sends these bytes (no newline added) · Esc cancels",
+                    "Enter 发送这些字节（不加换行符）· Esc 取消",
+                )),
             ],
             None => vec![
                 Line::from("s socket  b bind  l listen  a accept  c connect  e send  r recv"),
-                Line::from("h shutdown  x close  # send \"#\" and close  Tab other pane  q quit"),
+                Line::from(pick(
+                    "h shutdown  x close  # send \"#\" and close  Tab other pane  q quit",
+                    "h shutdown  x close  # 发 \"#\" 后 close  Tab 换窗格  q 退出",
+                )),
             ],
         };
         frame.render_widget(Paragraph::new(rows), area);
-        if let Some(text) = &self.typing {
-            let x = area.x
-                + 6
-                + u16::try_from(screen::width_of(&preview(text.as_bytes(), 70))).unwrap_or(0);
+        if let Some(typed) = &typed {
+            let x = area.x + 6 + u16::try_from(screen::width_of(typed)).unwrap_or(0);
             frame.set_cursor_position((x.min(area.right().saturating_sub(1)), area.y));
         }
     }
+}
+
+/// The end of `text` that fits in `width` columns, after a `…` if it was cut (a
+/// Chinese character takes two columns).
+fn tail(text: &str, width: usize) -> String {
+    if screen::width_of(text) <= width {
+        return text.to_string();
+    }
+    let mut kept = Vec::new();
+    let mut used = 1; // the `…`
+    for c in text.chars().rev() {
+        let w = screen::width_of(c.encode_utf8(&mut [0; 4]));
+        if used + w > width {
+            break;
+        }
+        kept.push(c);
+        used += w;
+    }
+    std::iter::once('…').chain(kept.into_iter().rev()).collect()
 }
 
 #[cfg(test)]
@@ -831,6 +996,14 @@ mod tests {
     fn last_log(play: &Playground, pane: usize) -> String {
         let shown = play.panes[pane].log.back().expect("a log line");
         shown.iter().map(|(t, _)| t.as_str()).collect()
+    }
+
+    #[test]
+    fn a_long_typed_line_shows_its_end_within_the_width() {
+        assert_eq!(tail("hello", 10), "hello");
+        assert_eq!(tail("hello world", 6), "…world");
+        assert_eq!(tail("你好世界", 6), "…世界");
+        assert!(screen::width_of(&tail(&"好".repeat(70), 73)) <= 73);
     }
 
     #[test]

@@ -80,7 +80,13 @@ enum FromServer {
 }
 
 pub(super) fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
-    needs_terminal("`lab 6 client --tui`", "`lab 6 client` without --tui")?;
+    needs_terminal(
+        "`lab 6 client --tui`",
+        pick(
+            "`lab 6 client` without --tui",
+            "`lab 6 client`（不带 --tui）",
+        ),
+    )?;
 
     // socket() + connect(), as in client.rs. Done before the window opens, so a
     // refused connection is an ordinary error sentence in the ordinary terminal.
@@ -91,13 +97,17 @@ pub(super) fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
 
     let (to_window, from_server) = mpsc::sync_channel(CHANNEL_LINES);
     {
-        let incoming = stream
-            .try_clone()
-            .context("could not share the socket with a thread")?;
+        let incoming = stream.try_clone().context(pick(
+            "could not share the socket with a thread",
+            "无法把套接字交给另一个线程",
+        ))?;
         thread::Builder::new()
             .name("reader".to_string())
             .spawn(move || receive(incoming, &to_window))
-            .context("could not start the reader thread")?;
+            .context(pick(
+                "could not start the reader thread",
+                "无法启动读取线程",
+            ))?;
     }
 
     let mut chat = Chat::new(server, args.name.clone());
@@ -353,7 +363,7 @@ impl Chat {
         if let Some(name) = chat.wanted.clone() {
             chat.color_of(&name); // you get the first colour
         }
-        chat.note(&format!("connected to {server}"));
+        chat.note(&tr!("connected to {server}", "已连接到 {server}"));
         chat
     }
 
@@ -404,7 +414,10 @@ impl Chat {
                 let explains = line.starts_with(b"[admin] ") || line.starts_with(b"! ");
                 self.last_word = explains.then(|| safe(&line));
             }
-            FromServer::TooLong => self.note("(the server sent a line too long to show)"),
+            FromServer::TooLong => self.note(pick(
+                "(the server sent a line too long to show)",
+                "（服务器发来的一行太长，无法显示）",
+            )),
             FromServer::Closed(err) => self.closed(err),
         }
     }
@@ -598,7 +611,7 @@ impl Chat {
             // Not in the room yet: this line is a nickname.
             (None, _) => {
                 self.wanted = Some(line.clone());
-                self.note(&format!("nickname: {}", safe(line.as_bytes())));
+                self.note(&tr!("nickname: {}", "昵称：{}", safe(line.as_bytes())));
             }
             // Commands: the server answers them.
             _ => {}
@@ -637,7 +650,8 @@ impl Chat {
 
         // Messages: wrap them all to the width, show the rows that end `scroll` rows
         // above the newest.
-        let mut block = Block::bordered().title(format!(" chat room at {} ", self.server));
+        let mut block =
+            Block::bordered().title(tr!(" chat room at {} ", " {} 上的聊天室 ", self.server));
         let inner = block.inner(left);
         let width = usize::from(inner.width);
         let height = usize::from(inner.height);
@@ -655,8 +669,9 @@ impl Chat {
         rows.reverse();
         self.scroll = self.scroll.min(rows.len().saturating_sub(height));
         if self.scroll > 0 {
-            block = block.title_bottom(format!(
+            block = block.title_bottom(tr!(
                 " scrolled back {} rows: PgDn for newer ",
+                " 已往回翻 {} 行：按 PgDn 看更新的 ",
                 self.scroll
             ));
         }
@@ -672,8 +687,9 @@ impl Chat {
 
     fn view_members(&mut self, frame: &mut Frame, area: ratatui::layout::Rect) {
         let count = self.online.map_or("?".to_string(), |n| n.to_string());
-        let block = Block::bordered().title(format!(" online ({count}) "));
+        let block = Block::bordered().title(tr!(" online ({count}) ", " 在线（{count}） "));
         let height = usize::from(block.inner(area).height);
+        let width = usize::from(block.inner(area).width);
         let mut names: Vec<String> = self.members.iter().cloned().collect();
         names.sort_by_key(|n| n.to_lowercase());
         // The room's count can be higher than the names we know (a shortened /list).
@@ -683,38 +699,57 @@ impl Chat {
         let mut rows = Vec::new();
         for (i, name) in names.iter().enumerate() {
             if total > height && i + 1 >= height {
-                rows.push(Line::from(format!("+{} more", everyone - i)));
+                rows.push(Line::from(tr!("+{} more", "另有 {} 人", everyone - i)));
                 break;
             }
             let you = if Some(name) == self.me.as_ref() {
-                " (you)"
+                pick(" (you)", "（你）")
             } else {
                 ""
             };
             let style = self.color_of(name);
-            rows.push(Line::styled(
-                format!("{}{you}", safe(name.as_bytes())),
-                style,
-            ));
+            // A long name is shortened, so that "(you)" still shows after it.
+            let room = width.saturating_sub(screen::width_of(you));
+            let shown = screen::fit(&safe(name.as_bytes()), room);
+            rows.push(Line::styled(format!("{shown}{you}"), style));
         }
         if unnamed > 0 && rows.len() < height {
-            rows.push(Line::from(format!("+{unnamed} more")));
+            rows.push(Line::from(tr!("+{unnamed} more", "另有 {unnamed} 人")));
         }
         frame.render_widget(Paragraph::new(rows).block(block), area);
     }
 
     fn view_input(&self, frame: &mut Frame, area: ratatui::layout::Rect) {
         let title = if self.closed_why.is_some() {
-            " the connection is closed: Enter leaves ".to_string()
-        } else if self.leaving.is_some() {
-            " leaving... ".to_string()
-        } else if let Some(me) = &self.me {
-            format!(
-                " {}: Enter sends · /help · PgUp/PgDn scroll · Ctrl-C leaves ",
-                safe(me.as_bytes())
+            pick(
+                " the connection is closed: Enter leaves ",
+                " 连接已关闭：按 Enter 离开 ",
             )
+            .to_string()
+        } else if self.leaving.is_some() {
+            pick(" leaving... ", " 正在离开…… ").to_string()
+        } else if let Some(me) = &self.me {
+            let me = safe(me.as_bytes());
+            let title = tr!(
+                " {me}: Enter sends · /help · PgUp/PgDn scroll · Ctrl-C leaves ",
+                " {me}：Enter 发送 · /help · PgUp/PgDn 翻页 · Ctrl-C 离开 "
+            );
+            // A long nickname (16 Chinese characters are 32 columns) leaves no room
+            // for every key: the two that matter most, so the title is not cut.
+            if screen::width_of(&title) + 2 > usize::from(area.width) {
+                tr!(
+                    " {me}: Enter sends · Ctrl-C leaves ",
+                    " {me}：Enter 发送 · Ctrl-C 离开 "
+                )
+            } else {
+                title
+            }
         } else {
-            " type your nickname and press Enter · Ctrl-C leaves ".to_string()
+            pick(
+                " type your nickname and press Enter · Ctrl-C leaves ",
+                " 输入你的昵称，按 Enter 加入 · Ctrl-C 离开 ",
+            )
+            .to_string()
         };
         let block = Block::bordered().title(title);
         let inner = block.inner(area);

@@ -14,6 +14,8 @@ use std::time::Duration;
 use clap::Args;
 
 use crate::labs::Lab;
+use crate::lang::{pick, tr};
+use crate::screen::width_of;
 use crate::tcp_table::{self, TcpSocket, TcpState};
 use crate::term::say;
 
@@ -50,7 +52,13 @@ pub fn run(args: StatesArgs, lab: &Lab) -> anyhow::Result<()> {
         print_table(args.port, &rows, lab);
         if live {
             say!("");
-            say!("recent changes (Ctrl-C stops):");
+            say!(
+                "{}",
+                pick(
+                    "recent changes (Ctrl-C stops):",
+                    "最近的变化（Ctrl-C 停止）："
+                )
+            );
             for change in &changes {
                 say!("  {change}");
             }
@@ -71,20 +79,29 @@ fn print_table(port: u16, rows: &[&TcpSocket], lab: &Lab) {
 
 /// The table as lines of text: a heading, a header row and one row per socket.
 fn table_lines(port: u16, rows: &[&TcpSocket], lab: &Lab, time: &str) -> Vec<String> {
-    let mut lines = vec![format!(
+    let mut lines = vec![tr!(
         "TCP sockets on port {port}, from {}, at {time}",
-        tcp_table::SOURCE
+        "端口 {port} 上的 TCP 套接字，读自 {}，时间 {time}",
+        tcp_table::source()
     )];
-    if !tcp_table::PLATFORM_NOTE.is_empty() {
-        lines.push(format!("(note: {})", tcp_table::PLATFORM_NOTE));
+    if !tcp_table::platform_note().is_empty() {
+        lines.push(tr!("(note: {})", "（注：{}）", tcp_table::platform_note()));
     }
+    // The headers are padded by display width (a Chinese character takes two
+    // columns), so they stay above the columns of the rows in both languages.
     lines.push(format!(
-        "{:<22} {:<22} {:<11} {:>6} {:>6} end",
-        "local", "remote", "state", "send-q", "recv-q"
+        "{} {} {} {} {} {}",
+        left(pick("local", "本端地址"), 22),
+        left(pick("remote", "远端地址"), 22),
+        left(pick("state", "状态"), 11),
+        right(pick("send-q", "待发送"), 6),
+        right(pick("recv-q", "待接收"), 6),
+        pick("end", "哪一端")
     ));
     if rows.is_empty() {
-        lines.push(format!(
+        lines.push(tr!(
             "(none: nothing listens on or connects to port {port}; start `lab {} server`)",
+            "（无：没有程序在端口 {port} 上监听或连接它；请启动 `lab {} server`）",
             lab.number
         ));
     }
@@ -103,15 +120,25 @@ fn table_lines(port: u16, rows: &[&TcpSocket], lab: &Lab, time: &str) -> Vec<Str
     lines
 }
 
+/// `text` padded with spaces to `width` terminal columns, on the right.
+fn left(text: &str, width: usize) -> String {
+    format!("{text}{}", " ".repeat(width.saturating_sub(width_of(text))))
+}
+
+/// `text` padded with spaces to `width` terminal columns, on the left.
+fn right(text: &str, width: usize) -> String {
+    format!("{}{text}", " ".repeat(width.saturating_sub(width_of(text))))
+}
+
 /// Which end of the lab's connection a row is: the listener, the server's end (our
 /// port is its local port), or a client's end (our port is at the remote side).
 fn end_of(row: &TcpSocket, port: u16) -> &'static str {
     if row.is_listener() {
-        "listener"
+        pick("listener", "监听端")
     } else if row.local.port() == port {
-        "server"
+        pick("server", "服务器端")
     } else {
-        "client"
+        pick("client", "客户端")
     }
 }
 
@@ -131,13 +158,22 @@ fn note_changes(
     for (&(local, remote), &state) in now {
         match before.get(&(local, remote)) {
             Some(&old) if old == state => {}
-            Some(&old) => push(format!("{local} -> {remote}: {old} -> {state}")),
-            None => push(format!("{local} -> {remote}: new, {state}")),
+            Some(&old) => push(tr!(
+                "{local} -> {remote}: {old} -> {state}",
+                "{local} -> {remote}：{old} -> {state}"
+            )),
+            None => push(tr!(
+                "{local} -> {remote}: new, {state}",
+                "{local} -> {remote}：新出现，{state}"
+            )),
         }
     }
     for (&(local, remote), &old) in before {
         if !now.contains_key(&(local, remote)) {
-            push(format!("{local} -> {remote}: {old} -> gone"));
+            push(tr!(
+                "{local} -> {remote}: {old} -> gone",
+                "{local} -> {remote}：{old} -> 消失"
+            ));
         }
     }
 }
