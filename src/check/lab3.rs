@@ -465,7 +465,10 @@ fn client_takes_turns(s: &mut Session) -> Outcome {
             ),
         ));
     }
-    s.did("waited 0.5 s: nothing more may arrive before the server's reply");
+    s.did(pick(
+        "waited 0.5 s: nothing more may arrive before the server's reply",
+        "等了 0.5 秒：在服务器回复之前，不应再有数据到达",
+    ));
     s.expect_nothing(
         &mut conn,
         0.5,
@@ -479,7 +482,7 @@ fn client_takes_turns(s: &mut Session) -> Outcome {
     s.send(&mut conn, b"ok")?;
     s.expect_output(b"ok", TURN, pick("the reply", "回复"))
         .map_err(&how)?;
-    s.did("the client's turn again");
+    s.did(pick("the client's turn again", "又轮到客户端了"));
     let got = s
         .recv_matching(
             &mut conn,

@@ -251,7 +251,10 @@ fn server_silent_client(s: &mut Session) -> Outcome {
             "检查程序的连接断了：{err}"
         ))
     })?;
-    s.did("this client says nothing and reads nothing for now");
+    s.did(pick(
+        "this client says nothing and reads nothing for now",
+        "这个客户端暂时什么也不说，什么也不读",
+    ));
     let how = hint(
         LAB,
         pick(
@@ -384,9 +387,10 @@ fn server_burst(s: &mut Session) -> Outcome {
              列设为 64 或更大",
         ),
     );
-    s.did(format!(
+    s.did(tr!(
         "opened {BURST} connections one after another, each reset (RST) at once, \
-         before reading anything"
+         before reading anything",
+        "一个接一个地打开 {BURST} 个连接，每个都在读取任何数据之前立即重置（RST）"
     ));
     let addr = s.program_addr();
     let timeout = s.secs(REPLY);
@@ -522,7 +526,7 @@ fn client_sends(s: &mut Session) -> Outcome {
 fn client_full_duplex(s: &mut Session) -> Outcome {
     let (mut conn, _) = take_or_welcome(s)?;
     let notice = "[server] a line nobody asked for: the operator says hello";
-    s.did("typed nothing");
+    s.did(pick("typed nothing", "什么也没输入"));
     s.mark_output();
     s.send(&mut conn, format!("{notice}\n").as_bytes())?;
     s.expect_output(

@@ -283,8 +283,9 @@ fn typed(s: &mut Session, line: &str) -> Result<(UdpSocket, Vec<u8>, SocketAddr)
         REPLY,
         pick("the datagram of the typed line", "输入的那一行的数据报"),
     )?;
-    s.did(format!(
+    s.did(tr!(
         "received a datagram from {from}: {}",
+        "收到来自 {from} 的数据报：{}",
         super::diff::quoted(&datagram)
     ));
     let text = datagram.strip_suffix(b"\n").unwrap_or(&datagram);
@@ -402,7 +403,7 @@ const GAVE_UP: [&str; 7] = [
 fn client_timeout(s: &mut Session) -> Outcome {
     s.mark_output();
     let _ = typed(s, "anyone?")?;
-    s.did("answered nothing");
+    s.did(pick("answered nothing", "没有回复任何内容"));
     s.expect_output_matching(
         CLIENT_GIVES_UP,
         pick(

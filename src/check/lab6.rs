@@ -305,7 +305,7 @@ fn join(s: &mut Session, nick: &str) -> Result<Member, Failure> {
 /// `m` says `line` (a chat line or a command).
 fn say(s: &mut Session, m: &mut Member, line: &str) -> Outcome {
     let nick = m.nick.clone();
-    s.did(format!("{nick} says {line:?}"));
+    s.did(tr!("{nick} says {line:?}", "{nick} 说 {line:?}"));
     m.conn
         .write_all(format!("{line}\n").as_bytes())
         .map_err(|err| {
@@ -522,9 +522,11 @@ fn server_keeps_lines_whole(s: &mut Session) -> Outcome {
     let mut cat = join(s, &fresh("cat"))?;
     const LINES: usize = 40;
     const LONG: usize = 3000;
-    s.did(format!(
+    s.did(tr!(
         "{} and {} each sent {LINES} lines of {LONG} bytes, at the same time, in one send() each",
-        amy.nick, bob.nick
+        "{} 和 {} 同时各发送 {LINES} 行、每行 {LONG} 字节，各用一次 send()",
+        amy.nick,
+        bob.nick
     ));
     for (m, letter) in [(&amy, b'a'), (&bob, b'b')] {
         let mut conn = m
@@ -599,7 +601,11 @@ fn server_refuses_endless_line(s: &mut Session) -> Outcome {
              `! that line is too long`（或关闭连接），并丢掉其余部分，而不是让缓冲区无限增长",
         ),
     );
-    s.did(format!("{} sent 100 000 bytes without a newline", amy.nick));
+    s.did(tr!(
+        "{} sent 100 000 bytes without a newline",
+        "{} 发送了 100 000 字节，中间没有换行",
+        amy.nick
+    ));
     {
         let mut conn = amy
             .conn
@@ -634,7 +640,11 @@ fn server_refuses_endless_line(s: &mut Session) -> Outcome {
             if ended || !is_closed(&amy.conn) {
                 return Err(failure).map_err(&how);
             }
-            s.did(format!("saw {}'s connection closed", amy.nick));
+            s.did(tr!(
+                "saw {}'s connection closed",
+                "看到 {} 的连接被关闭",
+                amy.nick
+            ));
         }
     }
     say(s, &mut bob, "still here")?;
@@ -662,9 +672,11 @@ fn server_survives_slow_reader(s: &mut Session) -> Outcome {
     let mut bob = join(s, &fresh("bob"))?;
     const LINES: usize = 2500;
     const LONG: usize = 2000;
-    s.did(format!(
+    s.did(tr!(
         "{} stopped reading; {} sent {LINES} lines of {LONG} bytes (5 MB), then `last`",
-        zed.nick, amy.nick
+        "{} 不再读取；{} 发送了 {LINES} 行、每行 {LONG} 字节（5 MB），然后发送 `last`",
+        zed.nick,
+        amy.nick
     ));
     {
         let mut conn = amy
@@ -820,7 +832,7 @@ fn client_prints_while_typing(s: &mut Session) -> Outcome {
     );
     s.mark_output();
     s.type_text("half a li")?;
-    s.did("waited 0.2 s");
+    s.did(pick("waited 0.2 s", "等了 0.2 秒"));
     thread::sleep(s.secs(0.2));
     s.send(&mut conn, b"<bob> meanwhile\n")?;
     s.expect_output(

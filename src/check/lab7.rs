@@ -180,15 +180,16 @@ fn oversize(s: &Session) -> Vec<u8> {
 
 /// What the oversize stages say of the limit.
 fn oversize_said(s: &Session) -> String {
+    let over = MAX_MESSAGE + 1;
     if by_length(s) {
-        format!(
-            "a length prefix announcing {} bytes (MAX_MESSAGE + 1)",
-            MAX_MESSAGE + 1
+        tr!(
+            "a length prefix announcing {over} bytes (MAX_MESSAGE + 1)",
+            "一个声明 {over} 字节（MAX_MESSAGE + 1）的长度前缀"
         )
     } else {
-        format!(
-            "{} bytes without a newline (MAX_MESSAGE + 1)",
-            MAX_MESSAGE + 1
+        tr!(
+            "{over} bytes without a newline (MAX_MESSAGE + 1)",
+            " {over} 字节、没有换行（MAX_MESSAGE + 1）"
         )
     }
 }
@@ -196,7 +197,7 @@ fn oversize_said(s: &Session) -> String {
 /// Sends `bytes` with a bounded wait, ignoring a peer that closes meanwhile: a
 /// program that refuses a message may close before it is all sent.
 fn send_regardless(s: &mut Session, conn: &mut TcpStream, bytes: &[u8], what: &str) {
-    s.did(format!("sent {what}"));
+    s.did(tr!("sent {what}", "发送了{what}"));
     let _ = conn.set_write_timeout(Some(s.secs(WAIT)));
     let _ = conn.write_all(bytes);
 }
@@ -239,8 +240,9 @@ fn server_echoes(s: &mut Session) -> Outcome {
 fn server_one_byte_at_a_time(s: &mut Session) -> Outcome {
     let mut conn = s.connect()?;
     let wire = frame(s, "one byte at a time 慢慢".as_bytes());
-    s.did(format!(
+    s.did(tr!(
         "sent a message ({} bytes) one byte per send(), 5 ms apart",
+        "发送了一条消息（{} 字节），每次 send() 一个字节，间隔 5 毫秒",
         wire.len()
     ));
     for byte in &wire {
@@ -271,7 +273,10 @@ fn server_fifty_at_once(s: &mut Session) -> Outcome {
     let wire: Vec<u8> = (1..=50)
         .flat_map(|i| frame(s, format!("message {i} of 50").as_bytes()))
         .collect();
-    s.did("the next send() holds 50 messages, stuck together");
+    s.did(pick(
+        "the next send() holds 50 messages, stuck together",
+        "下一次 send() 包含 50 条粘在一起的消息",
+    ));
     s.send(&mut conn, &wire)?;
     let what = pick("the 50 messages back, whole", "完整发回的 50 条消息");
     s.expect_bytes(&mut conn, &wire, false, WAIT, what)
@@ -346,14 +351,17 @@ pub(super) fn expect_close(s: &mut Session, conn: &mut TcpStream, after: &str) -
         let _ = conn.set_read_timeout(Some((deadline - now).min(Duration::from_millis(50))));
         match conn.read(&mut buf) {
             Ok(0) => {
-                s.did("saw the connection closed (recv() returned 0 bytes)");
+                s.did(pick(
+                    "saw the connection closed (recv() returned 0 bytes)",
+                    "看到连接被关闭（recv() 返回 0 字节）",
+                ));
                 return Ok(());
             }
             Ok(n) => got += n,
             Err(err) if matches!(err.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
             Err(err) if err.kind() == ErrorKind::Interrupted => {}
             Err(_) => {
-                s.did("saw the connection reset");
+                s.did(pick("saw the connection reset", "看到连接被重置"));
                 return Ok(());
             }
         }
@@ -419,8 +427,9 @@ fn client_joins_split_reply(s: &mut Session) -> Outcome {
     let mut conn = take_or_accept(s)?;
     let wire = frame(s, "a reply, cut 切开".as_bytes());
     s.mark_output();
-    s.did(format!(
+    s.did(tr!(
         "sent a reply ({} bytes) one byte per send(), 5 ms apart",
+        "发送了一条回复（{} 字节），每次 send() 一个字节，间隔 5 毫秒",
         wire.len()
     ));
     for byte in &wire {
@@ -457,7 +466,10 @@ fn client_separates_stuck_replies(s: &mut Session) -> Outcome {
         .flat_map(|r| frame(s, r.as_bytes()))
         .collect();
     s.mark_output();
-    s.did("the next send() holds 3 replies, stuck together");
+    s.did(pick(
+        "the next send() holds 3 replies, stuck together",
+        "下一次 send() 包含 3 条粘在一起的回复",
+    ));
     s.send(&mut conn, &wire)?;
     let what = pick(
         "the 3 replies, each on its own line",

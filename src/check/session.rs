@@ -991,13 +991,17 @@ impl Session {
                 )));
             }
             let wait = (deadline - now).min(Duration::from_millis(50));
-            captured = match changed.wait_timeout(captured, wait) {
+            let guard = match changed.wait_timeout(captured, wait) {
                 Ok((guard, _)) => guard,
                 Err(_) => return Err(output_lost()),
             };
-            if let Some(status) = self.program.as_mut().and_then(|p| p.exited()) {
-                // Take what it printed last before giving up.
-                thread::sleep(Duration::from_millis(30));
+            // exited() takes the output's lock itself (to read the last output of a
+            // program that ended), so it is asked with the lock let go.
+            drop(guard);
+            let ended = self.program.as_mut().and_then(|p| p.exited());
+            captured = lock.lock().map_err(|_| output_lost())?;
+            if let Some(status) = ended {
+                // Everything it printed before it ended is in: did that do?
                 let since = captured.stdout_since(self.out_mark).to_vec();
                 if done(&since) {
                     self.out_mark = captured.stdout_end();

@@ -31,11 +31,11 @@ fn lab_3_in_chinese_names_its_stages_and_hints_in_chinese() {
     assert_eq!(out.status.code(), Some(1));
     let stdout = text(&out.stdout);
     assert!(
-        stdout.contains("PASS 2/8 client-first: 让客户端先说话，并显示它的消息"),
+        stdout.contains("通过 2/8 client-first：让客户端先说话，并显示它的消息"),
         "{stdout}"
     );
     assert!(
-        stdout.contains("FAIL 3/8 reply: 发送操作员输入的回复"),
+        stdout.contains("失败 3/8 reply：发送操作员输入的回复"),
         "{stdout}"
     );
     // The failure names what the checker waited for in Chinese.

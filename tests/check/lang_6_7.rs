@@ -34,11 +34,11 @@ fn a_lab_7_failure_is_named_and_hinted_in_chinese() {
     assert_eq!(out.status.code(), Some(1));
     let stdout = text(&out.stdout);
     assert!(
-        stdout.contains("PASS 3/10 line/one-byte: 还原每次 send() 只发一个字节的消息"),
+        stdout.contains("通过 3/10 line/one-byte：还原每次 send() 只发一个字节的消息"),
         "{stdout}"
     );
     assert!(
-        stdout.contains("FAIL 4/10 line/fifty: 还原一次 send() 发来的五十条消息"),
+        stdout.contains("失败 4/10 line/fifty：还原一次 send() 发来的五十条消息"),
         "{stdout}"
     );
     assert!(
@@ -126,7 +126,7 @@ fn a_lab_6_server_that_closes_on_an_endless_line_passes_in_chinese() {
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}");
     assert!(
-        stdout.contains("PASS 10/11 endless-line: 拒绝没有尽头的行，照常为其他成员服务"),
+        stdout.contains("通过 10/11 endless-line：拒绝没有尽头的行，照常为其他成员服务"),
         "{stdout}"
     );
 }
