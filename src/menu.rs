@@ -218,6 +218,7 @@ fn choose_lab() -> anyhow::Result<Option<&'static Lab>> {
     let picked = Select::new(question, options)
         .with_page_size(LABS.len())
         .with_help_message(&progress)
+        .with_formatter(&chosen)
         .raw_prompt();
     Ok(answered(picked)?.map(|option| &LABS[option.index]))
 }
@@ -251,7 +252,14 @@ fn choose_role(lab: &Lab, can_go_back: bool) -> anyhow::Result<Option<Vec<String
         "Lab {number} — {slug}: which role? ({esc})",
         "实验 {number} — {slug}：选择哪个角色？（{esc}）"
     );
-    let Some(picked) = answered(Select::new(&question, options).raw_prompt())? else {
+    let keys = pick(
+        "↑↓ to move, enter to select, type to filter",
+        "↑↓ 移动，Enter 选择，输入文字可筛选",
+    );
+    let select = Select::new(&question, options)
+        .with_help_message(keys)
+        .with_formatter(&chosen);
+    let Some(picked) = answered(select.raw_prompt())? else {
         return Ok(None);
     };
     let role = &roles[picked.index].0;
@@ -273,6 +281,16 @@ fn choose_role(lab: &Lab, can_go_back: bool) -> anyhow::Result<Option<Vec<String
     }
     println!("$ {}", argv.join(" "));
     Ok(Some(argv))
+}
+
+/// What stays on the screen after a choice: the lab's number and slug, or the role,
+/// without the description (a long one would wrap the answered question's line).
+fn chosen(option: inquire::list_option::ListOption<&String>) -> String {
+    let words: Vec<&str> = option.value.split_whitespace().collect();
+    match words.first().map(|w| w.parse::<u8>().is_ok()) {
+        Some(true) => words[..2.min(words.len())].join(" "),
+        _ => words.first().unwrap_or(&"").to_string(),
+    }
 }
 
 /// Esc and Ctrl-C are a way out, not an error.

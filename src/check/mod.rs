@@ -11,7 +11,7 @@
 //! names, failures, hints, the summary. Stage ids, `--json`'s keys, the bytes and the
 //! socket calls stay as they are in both. A lab file passes [`Session`] noun phrases
 //! in both languages (`pick("the reply", "回复")`), which its sentences take in:
-//! `the checker waited 3.0 s for the reply`, `检查器等了 3.0 秒，没等到回复`.
+//! `the checker waited 3.0 s for the reply`, `检查程序等了 3.0 秒，没等到回复`.
 //!
 //! The stages themselves are the labs' protocols written down, one file per lab
 //! (`lab1.rs`, ...), apart from `src/labs/` so that a lab's listing stays a plain
@@ -533,7 +533,7 @@ fn run_note(run: &Run) -> String {
 fn failure_report(session: &Session, failure: &Failure) -> String {
     let mut out = String::new();
     if !session.did.is_empty() {
-        out.push_str(pick("  the checker:\n", "  检查器的操作：\n"));
+        out.push_str(pick("  the checker:\n", "  检查程序的操作：\n"));
         for step in &session.did {
             out.push_str(&format!("    - {step}\n"));
         }

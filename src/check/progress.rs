@@ -15,6 +15,7 @@ use unicode_width::UnicodeWidthStr;
 use super::{plan_for, Role};
 use crate::labs::LABS;
 use crate::lang::{pick, tr};
+use crate::term;
 
 /// Where the progress file lives.
 pub fn file() -> Option<PathBuf> {
@@ -268,17 +269,29 @@ pub fn summary() -> String {
         .filter(|r| r.next_stage.is_none())
         .map(|r| format!("lab {} {}", r.lab, r.role.name()))
         .collect();
-    let mut line = tr!(
+    let start = tr!(
         "your programs: {passed} of {total} check stages passed",
         "你的程序：{total} 个检查阶段中已通过 {passed} 个"
     );
-    if !done.is_empty() {
-        let done = done.join(pick(", ", "、"));
-        line.push_str(&tr!(" ({done} done)", "（{done} 已完成）"));
-    }
-    line.push_str(pick(
-        "; `lab progress` shows more",
-        "；`lab progress` 显示详情",
-    ));
-    line
+    let more = pick("; `lab progress` shows more", "；`lab progress` 显示详情");
+    // The menu shows this in one line under the labs: the programs done by name if
+    // they fit in it, else how many.
+    let width = term::width_of(term::Out::Stdout)
+        .unwrap_or(80)
+        .saturating_sub(2);
+    let named = done.join(pick(", ", "、"));
+    let counted = done.len();
+    let candidates = [
+        tr!(" ({named} done)", "（{named} 已完成）"),
+        tr!(" ({counted} done)", "（{counted} 个已完成）"),
+    ];
+    let done = match counted {
+        0 => String::new(),
+        _ => candidates
+            .iter()
+            .find(|done| (start.clone() + done + more).width() <= width)
+            .unwrap_or(&candidates[1])
+            .clone(),
+    };
+    start + &done + more
 }

@@ -131,7 +131,7 @@ impl Session {
                 self.port = free().map_err(|err| {
                     Failure::new(tr!(
                         "the checker found no free port: {err}",
-                        "检查器找不到空闲端口：{err}"
+                        "检查程序找不到空闲端口：{err}"
                     ))
                 })?;
                 self.ready = false;
@@ -141,7 +141,7 @@ impl Session {
                     let socket = UdpSocket::bind((HOST, 0)).map_err(|err| {
                         Failure::new(tr!(
                             "the checker could not bind a UDP port: {err}",
-                            "检查器无法绑定 UDP 端口：{err}"
+                            "检查程序无法绑定 UDP 端口：{err}"
                         ))
                     })?;
                     self.port = socket.local_addr().map(|a| a.port()).unwrap_or(0);
@@ -160,13 +160,13 @@ impl Session {
                     let listener = TcpListener::bind((HOST, 0)).map_err(|err| {
                         Failure::new(tr!(
                             "the checker could not listen: {err}",
-                            "检查器无法监听：{err}"
+                            "检查程序无法监听：{err}"
                         ))
                     })?;
                     listener.set_nonblocking(true).map_err(|err| {
                         Failure::new(tr!(
                             "the checker could not listen: {err}",
-                            "检查器无法监听：{err}"
+                            "检查程序无法监听：{err}"
                         ))
                     })?;
                     self.port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
@@ -257,7 +257,7 @@ impl Session {
             .and_then(|p| p.output.0.lock().ok().and_then(|c| c.todo_reached()));
         let mut what = tr!(
             "your program ended ({}) while the checker was waiting for {waiting_for}",
-            "检查器在等待{waiting_for}时，你的程序结束了（{}）",
+            "检查程序在等待{waiting_for}时，你的程序结束了（{}）",
             exit_text(status)
         );
         if let Some(todo) = &todo {
@@ -348,7 +348,7 @@ impl Session {
             let Some(listener) = &self.listener else {
                 return Err(Failure::new(pick(
                     "the checker is not listening (a bug)",
-                    "检查器没有在监听（这是检查器的 bug）",
+                    "检查程序没有在监听（这是检查程序的 bug）",
                 )));
             };
             match listener.accept() {
@@ -365,7 +365,7 @@ impl Session {
                 Err(err) => {
                     return Err(Failure::new(tr!(
                         "the checker's accept() failed: {}",
-                        "检查器的 accept() 失败：{}",
+                        "检查程序的 accept() 失败：{}",
                         crate::hint::describe(&err)
                     )))
                 }
@@ -616,7 +616,7 @@ impl Session {
         match ended {
             None => Failure::new(tr!(
                 "{waiting_for}: other bytes arrived",
-                "检查器在等{waiting_for}，收到的却是别的字节"
+                "检查程序在等{waiting_for}，收到的却是别的字节"
             )),
             Some(Ended::Mismatch) => {
                 if let Some(failure) = self.gone_soon(waiting_for) {
@@ -625,7 +625,7 @@ impl Session {
                 Failure::new(tr!(
                     "other bytes than the checker waited for ({waiting_for}) arrived, and \
                      nothing more came",
-                    "检查器在等{waiting_for}，收到的字节却对不上，之后也没有再来别的字节"
+                    "检查程序在等{waiting_for}，收到的字节却对不上，之后也没有再来别的字节"
                 ))
             }
             Some(Ended::TimedOut) => {
@@ -635,7 +635,7 @@ impl Session {
                 Failure::new(tr!(
                     "timed out: the checker waited {} for {waiting_for} (this stage's \
                      timeout; a slow machine can use --slow 3); {so_far}",
-                    "超时：检查器等了 {}，没等到{waiting_for}（这是本阶段的超时；机器较慢时\
+                    "超时：检查程序等了 {}，没等到{waiting_for}（这是本阶段的超时；机器较慢时\
                      可以加 --slow 3）；{so_far}",
                     self.secs_text(secs)
                 ))
@@ -644,7 +644,7 @@ impl Session {
                 let mut failure = Failure::new(tr!(
                     "your program closed the connection while the checker waited for \
                      {waiting_for} (recv() returned 0 bytes); {so_far} before that",
-                    "检查器在等待{waiting_for}时，你的程序关闭了连接（recv() 返回 0 字节）；\
+                    "检查程序在等待{waiting_for}时，你的程序关闭了连接（recv() 返回 0 字节）；\
                      在此之前{so_far}"
                 ));
                 if let Some(gone) = self.gone_soon(waiting_for) {
@@ -659,7 +659,7 @@ impl Session {
                 }
                 Failure::new(tr!(
                     "the connection broke while the checker waited for {waiting_for}: {}",
-                    "检查器在等待{waiting_for}时，连接断开了：{}",
+                    "检查程序在等待{waiting_for}时，连接断开了：{}",
                     crate::hint::describe(&err)
                 ))
             }
@@ -778,7 +778,7 @@ impl Session {
         let socket = UdpSocket::bind((HOST, 0)).map_err(|err| {
             Failure::new(tr!(
                 "the checker could not open a UDP socket: {err}",
-                "检查器无法打开 UDP 套接字：{err}"
+                "检查程序无法打开 UDP 套接字：{err}"
             ))
         })?;
         let addr = socket
@@ -800,7 +800,7 @@ impl Session {
             .ok_or_else(|| {
                 Failure::new(pick(
                     "the checker has no UDP socket (a bug)",
-                    "检查器没有 UDP 套接字（这是检查器的 bug）",
+                    "检查程序没有 UDP 套接字（这是检查程序的 bug）",
                 ))
             })
     }
@@ -846,7 +846,7 @@ impl Session {
                 return Err(Failure::new(tr!(
                     "timed out: the checker waited {} for {waiting_for}; no datagram arrived \
                      (this stage's timeout; a slow machine can use --slow 3)",
-                    "超时：检查器等了 {}，没等到{waiting_for}：一个数据报也没收到（这是本阶段\
+                    "超时：检查程序等了 {}，没等到{waiting_for}：一个数据报也没收到（这是本阶段\
                      的超时；机器较慢时可以加 --slow 3）",
                     self.secs_text(secs)
                 )));
@@ -986,7 +986,7 @@ impl Session {
                 return Err(Failure::new(tr!(
                     "timed out: the checker waited {} for your program to print {what}; \
                      {printed}",
-                    "超时：检查器等你的程序打印出{what}，等了 {}；{printed}",
+                    "超时：检查程序等你的程序打印出{what}，等了 {}；{printed}",
                     self.secs_text(secs)
                 )));
             }

@@ -162,7 +162,7 @@ pub fn write(lab: &Lab, args: StarterArgs, out: &mut impl Write) -> anyhow::Resu
     writeln!(out, "{stops}")?;
     let guide = tr!(
         "`lab {number} guide` has the protocol, stage by stage (\"Your turn\").",
-        "`lab {number} guide` 里有协议，按阶段逐个讲解（见“动手写”一节）。"
+        "`lab {number} guide` 里有协议，按阶段逐个讲解（见“动手：自己写一个”一节）。"
     );
     writeln!(out, "{guide}")?;
     Ok(())

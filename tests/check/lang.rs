@@ -40,8 +40,8 @@ fn a_failed_stage_is_explained_in_chinese_with_the_bytes_as_they_are() {
         "lab check 1 server：共 7 个阶段；你的程序：python3 ",
         "通过 1/7 accept：在给定的端口上监听，并接受一个客户端",
         "失败 2/7 hello：收到 `hello` 时回复 `<ctime> hello`",
-        "  检查器的操作：\n    - 发送了 \"hello\"（5 字节）",
-        "检查器在等回复，收到的字节却对不上",
+        "  检查程序的操作：\n    - 发送了 \"hello\"（5 字节）",
+        "检查程序在等回复，收到的字节却对不上",
         // The labels are as wide as each other: the marker sits under the `h`.
         "    收到：\"hello\"\n           ^ 第一处不同：字节 0\n",
         "  你的程序最后的输出：\n    [你的程序] listening on 127.0.0.1:",
@@ -94,7 +94,7 @@ fn a_lab_2_client_is_told_in_chinese_which_bytes_it_should_have_sent() {
     for said in [
         "失败 9/10 gbk/chinese：按给定的编码进行编码",
         "    - 输入了 \"尹哲\" 并按下回车",
-        "检查器在等\"尹哲\" 编码后的字节，收到的却是别的字节",
+        "检查程序在等\"尹哲\" 编码后的字节，收到的却是别的字节",
         "    期望：\"\\xd2\\xfc\\xd5\\xdc\"\n",
         "  提示：用第二个参数（{encoding}）或 LAB_ENCODING 给出的编码来编码",
     ] {
