@@ -12,6 +12,7 @@ use std::thread;
 #[cfg(target_os = "linux")]
 use std::time::{Duration, Instant};
 
+#[cfg(target_os = "linux")]
 use crate::common::lab_binary;
 use crate::harness::*;
 
