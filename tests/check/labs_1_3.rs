@@ -146,11 +146,15 @@ fn the_program_and_everything_it_started_are_ended_when_the_check_ends() {
          time.sleep(300)\n",
     )
     .unwrap();
+    // `--slow 3`: on a loaded machine, Python starting two processes before it prints
+    // may take longer than the usual 10 s start-up wait.
     let out = lab(
         &[
             "check",
             "1",
             "server",
+            "--slow",
+            "3",
             "--",
             "python3",
             &script.to_string_lossy(),
@@ -250,6 +254,8 @@ fn a_starter_is_written_once_and_the_check_quotes_its_first_todo() {
             "check",
             "1",
             "client",
+            "--slow",
+            "3",
             "--",
             "python3",
             &client.to_string_lossy(),
