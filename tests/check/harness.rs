@@ -88,6 +88,24 @@ impl Drop for Slot {
     }
 }
 
+/// `lab --lang zh check LAB ROLE --slow 3 -- python3 PROGRAM {port} EXTRA...`: a
+/// program checked in Chinese.
+pub(crate) fn check_in_chinese(
+    lab_number: &str,
+    role: &str,
+    program: &Path,
+    extra: &[&str],
+    home: &Path,
+) -> Output {
+    let program = program.to_string_lossy();
+    let mut args = vec![
+        "--lang", "zh", "check", lab_number, role, "--slow", "3", "--",
+    ];
+    args.extend(["python3", &program, "{port}"]);
+    args.extend_from_slice(extra);
+    lab(&args, home)
+}
+
 /// Runs `lab ARGS` to the end (with a generous bound), colours off, in English unless
 /// ARGS say `--lang zh`, progress kept in `home`.
 pub(crate) fn lab(args: &[&str], home: &Path) -> Output {

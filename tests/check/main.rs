@@ -16,8 +16,6 @@ mod labs_1_3;
 mod labs_4_5;
 mod labs_6_7;
 mod lang;
-mod lang_3_5;
-mod lang_6_7;
 
 use std::thread;
 
