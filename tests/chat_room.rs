@@ -28,6 +28,7 @@ chat_protocol_tests!("6";
     max_turns_newcomers_away_when_the_room_is_full,
     shutdown_tells_everyone_closes_and_exits_0,
     a_never_reading_client_is_dropped_while_others_keep_talking,
+    in_chinese_the_console_speaks_chinese_and_the_wire_stays_english,
 );
 
 #[test]

@@ -264,3 +264,15 @@ fn binding_all_interfaces_warns_that_classmates_can_connect() {
     server.wait_for("listening on 0.0.0.0:");
     server.wait_for_err("other machines on your network can now connect");
 }
+
+#[test]
+fn in_chinese_the_client_explains_an_empty_line_and_the_replies_stay_bytes() {
+    let (_server, port) = Lab::server("1", &[]);
+    let port = port.to_string();
+    let mut client = Lab::start(&["--lang", "zh", "1", "client", "--port", &port]);
+    client.send_line("");
+    client.wait_for("（空行是 0 字节：没有内容可发，所以什么也不发送）");
+    // The socket trace stays English: it names the calls.
+    client.send_line("after");
+    client.wait_for("recv(1024) -> 30 bytes");
+}

@@ -218,3 +218,13 @@ fn client_gives_up_with_a_sentence_when_the_server_stops_reading() {
     let said = client.wait_for_err("stopped reading");
     assert!(said.contains("--send-timeout 1 s"), "{said}");
 }
+
+#[test]
+fn in_chinese_the_client_says_how_each_line_is_sent() {
+    let (_server, port) = Lab::server("2", &[]);
+    let port = port.to_string();
+    let mut client = Lab::start(&["--lang", "zh", "2", "client", "--port", &port]);
+    client.wait_for("；每一行都按 UTF-8 编码成字节发送，不带换行符");
+    client.send_line("");
+    client.wait_for("（空行是 0 字节：没有内容可发，所以什么也不发送）");
+}

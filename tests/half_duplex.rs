@@ -186,3 +186,24 @@ fn a_name_with_a_colon_is_refused_before_connecting() {
         .code(2)
         .stderr(predicate::str::contains("1 to 16 characters"));
 }
+
+#[test]
+fn in_chinese_both_sides_say_whose_turn_it_is_to_speak() {
+    let (mut server, port) = Lab::server("3", &["--lang", "zh"]);
+    let port = port.to_string();
+    let mut client = Lab::start(&[
+        "--lang", "zh", "3", "client", "--name", "amy", "--port", &port,
+    ]);
+    let connected = client.wait_for("以 amy 的身份连接到 127.0.0.1:");
+    assert!(
+        connected.ends_with("。你先说；输入 q 退出。"),
+        "{connected}"
+    );
+    client.send_line("");
+    client.wait_for("（空行是 0 字节：对方什么也收不到。请输入点内容，或输入 q）");
+    client.send_line("hi");
+    server.wait_for("amy: hi");
+    server.send_line("q");
+    server.wait_for("你结束了这次对话（q）");
+    client.wait_for("服务器结束了这次对话（它发来了 q）");
+}

@@ -393,3 +393,27 @@ fn wait_until_the_accept_queue_holds(port: u16, n: u32) {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }
+
+#[test]
+fn in_chinese_both_sides_list_their_commands_and_read_the_states() {
+    let (mut server, port) = Lab::server("8", &["--lang", "zh"]);
+    server.wait_for("  /states    再问一次操作系统：我们这些套接字处于什么状态");
+    server.wait_for("  /unlisten  close() 监听套接字（已建立的连接继续存在）");
+    server.wait_for("accept() waiting...");
+    server.send_line("hello");
+    server.wait_for("没有客户端连接：现在只能用 /states、/unlisten 或 /help");
+
+    let mut client = Lab::start(&["--lang", "zh", "8", "client", "--port", &port.to_string()]);
+    if cfg!(target_os = "linux") {
+        // What the state means, under its row (the state's name stays as the OS says it).
+        client.wait_for("ESTABLISHED");
+        client.wait_for("打开：双方都可以发送和接收");
+    }
+    client.wait_for("输入一行文字即可发送；命令：");
+    client.wait_for("  /quit      （或 Ctrl-D）关闭并离开");
+    client.send_line("/nope");
+    client.wait_for("未知命令 \"/nope\"；/help 列出所有命令");
+    server.wait_for("accept() -> 127.0.0.1:");
+    server.send_line("hi");
+    server.wait_for("（服务器只回答，不发起：请输入一条命令，或 /help）");
+}

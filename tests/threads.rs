@@ -325,3 +325,18 @@ fn a_swarm_never_counts_a_welcome_or_an_exit_that_did_not_happen() {
             "3 of 3 swarm clients had a problem",
         ));
 }
+
+#[test]
+fn in_chinese_the_server_console_lists_its_commands() {
+    let (mut server, port) = Lab::server("4", &["--lang", "zh"]);
+    server.wait_for("控制台：输入 /help 查看命令；Ctrl-C 或 /shutdown 停止服务器");
+    server.send_line("/help");
+    server.wait_for("控制台命令（在服务器的终端里输入）：");
+    server.wait_for("  /all 文字             给每个客户端发一行");
+    server.send_line("/kick 2");
+    server.wait_for("控制台：未知命令 /kick；/help 列出所有命令");
+    let mut client = Lab::start(&["--lang", "zh", "4", "client", "--port", &port.to_string()]);
+    client.wait_for("输入 `exit` 离开。服务器发来的内容一到就会显示。");
+    // What the server sends over the wire stays as the protocol says.
+    client.wait_for("welcome, 127.0.0.1:");
+}

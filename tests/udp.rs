@@ -401,3 +401,26 @@ fn errors_predict_without_input_runs_the_cases_without_waiting() {
         .stdout(predicate::str::contains("run without waiting"))
         .stdout(predicate::str::contains("1/1 cases behaved as described"));
 }
+
+#[test]
+fn in_chinese_the_server_and_a_client_without_a_server_explain_themselves() {
+    let (mut server, _port) = Lab::server("5", &["--lang", "zh"]);
+    server.wait_for("（没有 accept()：每个数据报都带着发送者的地址；一个套接字回答所有人。Ctrl-C 停止服务器。）");
+
+    let port = closed_port().to_string();
+    let mut client = Lab::start(&[
+        "--lang",
+        "zh",
+        "5",
+        "client",
+        "--port",
+        &port,
+        "--timeout",
+        "1",
+    ]);
+    client.send_line("anyone there?");
+    client.wait_for("1s 内没有人回答。UDP 分不清“没有服务器”和“数据报丢了”");
+    client.send_line("q");
+    client.wait_for("已发送 q：服务器知道我们离开了，只因为我们告诉了它");
+    assert!(client.wait_exit().success());
+}

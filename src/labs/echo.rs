@@ -375,7 +375,13 @@ fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
         local.port()
     ));
     if input.interactive() {
-        say!("Type a message and press Enter; `exit` ends the conversation.");
+        say!(
+            "{}",
+            pick(
+                "Type a message and press Enter; `exit` ends the conversation.",
+                "输入一条消息，按 Enter 发送；输入 `exit` 结束对话。"
+            )
+        );
     }
 
     let mut buf = [0u8; 1024];
@@ -388,7 +394,13 @@ fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
         if line.is_empty() {
             // send(b"") sends nothing at all, so the server's recv() would never wake
             // and we would wait for a reply for ever (the classic client hangs here).
-            say!("(an empty line is 0 bytes: nothing to send, so nothing is sent)");
+            say!(
+                "{}",
+                pick(
+                    "(an empty line is 0 bytes: nothing to send, so nothing is sent)",
+                    "（空行是 0 字节：没有内容可发，所以什么也不发送）"
+                )
+            );
             continue;
         }
 
@@ -470,7 +482,8 @@ impl Steps {
             return;
         }
         say!("next: {call} {what}");
-        if input.read("      press Enter to run it ").is_none() {
+        let press_enter = pick("      press Enter to run it ", "      按 Enter 执行它 ");
+        if input.read(press_enter).is_none() {
             self.pause = false;
         }
     }

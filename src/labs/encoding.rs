@@ -346,9 +346,21 @@ fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
         .set_write_timeout(Some(args.send_timeout))
         .context("setsockopt(SO_SNDTIMEO) failed")?;
     let name = encoding_name(args.encoding);
-    say!("connected to {server}; each line is sent as {name} bytes, without a newline");
+    say!(
+        "{}",
+        tr!(
+            "connected to {server}; each line is sent as {name} bytes, without a newline",
+            "已连接到 {server}；每一行都按 {name} 编码成字节发送，不带换行符",
+        )
+    );
     if input.interactive() {
-        say!("Type a line (try 尹哲) and press Enter; Ctrl-D ends.");
+        say!(
+            "{}",
+            pick(
+                "Type a line (try 尹哲) and press Enter; Ctrl-D ends.",
+                "输入一行文字（试试 尹哲），按 Enter 发送；Ctrl-D 结束。"
+            )
+        );
     }
 
     loop {
@@ -359,7 +371,13 @@ fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
             return Ok(());
         };
         if line.is_empty() {
-            say!("(an empty line is 0 bytes: nothing to send, so nothing is sent)");
+            say!(
+                "{}",
+                pick(
+                    "(an empty line is 0 bytes: nothing to send, so nothing is sent)",
+                    "（空行是 0 字节：没有内容可发，所以什么也不发送）"
+                )
+            );
             continue;
         }
 

@@ -40,7 +40,7 @@ use clap::{Args, Subcommand};
 
 use crate::hint;
 use crate::labs::Lab;
-use crate::lang::pick;
+use crate::lang::{pick, tr};
 use crate::net::{self, Endpoint};
 use crate::term::{self, paint, preview, safe, safe_str, say, tell, Lines};
 
@@ -124,7 +124,10 @@ fn server(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
         drop(conn);
         match end {
             End::ClientQuit(who) => say!("{who} ended the conversation (q)"),
-            End::ServerQuit => say!("you ended the conversation (q)"),
+            End::ServerQuit => say!(
+                "{}",
+                pick("you ended the conversation (q)", "你结束了这次对话（q）")
+            ),
             End::Closed => say!("[lost] {peer} closed the connection without q"),
             End::Failed(err) => tell!("[error] {peer}: {}", hint::describe(&err)),
             End::NoOperator => {
@@ -160,7 +163,13 @@ fn converse(mut conn: &TcpStream, peer: SocketAddr, number: usize, input: &mut L
         // The client's turn. recv() blocks until its message arrives; meanwhile this
         // program reads no keyboard at all.
         if input.interactive() {
-            say!("(the client's turn: waiting in recv())");
+            say!(
+                "{}",
+                pick(
+                    "(the client's turn: waiting in recv())",
+                    "（轮到客户端说话：在 recv() 里等待）"
+                )
+            );
         }
         let n = match conn.read(&mut buf) {
             // Ok(0) is the end of the stream: the client closed its side.
@@ -189,7 +198,13 @@ fn converse(mut conn: &TcpStream, peer: SocketAddr, number: usize, input: &mut L
             };
             if line.is_empty() {
                 // send(b"") sends nothing: the client would wait for ever.
-                tell!("(an empty reply is 0 bytes and would never arrive: type something, or q)");
+                tell!(
+                    "{}",
+                    pick(
+                        "(an empty reply is 0 bytes and would never arrive: type something, or q)",
+                        "（空回复是 0 字节，对方永远收不到：请输入点内容，或输入 q）"
+                    )
+                );
                 continue;
             }
             if line.len() > RECV_SIZE {
@@ -221,11 +236,21 @@ fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
     // (Python: socket.create_connection((host, port))).
     let (mut conn, server) = args.endpoint.connect_tcp(lab.number)?;
     let local = conn.local_addr()?;
+    let name = safe_str(&args.name);
     tell!(
-        "connected to {server} from {local} as {}. You speak first; q quits.",
-        safe_str(&args.name)
+        "{}",
+        tr!(
+            "connected to {server} from {local} as {name}. You speak first; q quits.",
+            "已从 {local} 以 {name} 的身份连接到 {server}。你先说；输入 q 退出。"
+        )
     );
-    tell!("(if the server is busy with another client, your message waits until it accepts you)");
+    tell!(
+        "{}",
+        pick(
+            "(if the server is busy with another client, your message waits until it accepts you)",
+            "（如果服务器正忙着和另一个客户端对话，你的消息会一直等到它 accept 你）"
+        )
+    );
     let mut input = Lines::from_stdin();
     let mut buf = [0u8; RECV_SIZE];
 
@@ -234,18 +259,30 @@ fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
         let Some(line) = input.read(">>> ") else {
             // End of input (Ctrl-D, or the end of a piped file) counts as `q`.
             let _ = conn.write_all(b"q");
-            say!("end of input: you ended the conversation");
+            say!(
+                "{}",
+                pick(
+                    "end of input: you ended the conversation",
+                    "输入结束：你结束了这次对话"
+                )
+            );
             return Ok(());
         };
         if line.is_empty() {
-            tell!("(an empty line is 0 bytes: nothing would arrive. Type something, or q)");
+            tell!(
+                "{}",
+                pick(
+                    "(an empty line is 0 bytes: nothing would arrive. Type something, or q)",
+                    "（空行是 0 字节：对方什么也收不到。请输入点内容，或输入 q）"
+                )
+            );
             continue;
         }
         if is_quit(line.as_bytes()) {
             // A plain `q`, without the name tag: the classic server understands it too.
             conn.write_all(b"q")
                 .map_err(|err| server_gone(server, pick("sending q", "发送 q 时"), &err, lab))?;
-            say!("you ended the conversation");
+            say!("{}", pick("you ended the conversation", "你结束了这次对话"));
             return Ok(());
         }
         let message = format!("{}:{line}", args.name);
@@ -263,7 +300,13 @@ fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
         // If the server dies now, its kernel closes the connection and recv() returns
         // 0 bytes at once (or fails with "reset"): we say so instead of hanging.
         if input.interactive() {
-            say!("(the server's turn: waiting for its reply)");
+            say!(
+                "{}",
+                pick(
+                    "(the server's turn: waiting for its reply)",
+                    "（轮到服务器说话：等待它的回复）"
+                )
+            );
         }
         let n = loop {
             match conn.read(&mut buf) {
@@ -284,7 +327,13 @@ fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
         }
         let reply = trim_newline(&buf[..n]);
         if is_quit(reply) {
-            say!("the server ended the conversation (it sent q)");
+            say!(
+                "{}",
+                pick(
+                    "the server ended the conversation (it sent q)",
+                    "服务器结束了这次对话（它发来了 q）"
+                )
+            );
             return Ok(());
         }
         say!("server: {}", safe(reply));

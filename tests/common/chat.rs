@@ -32,7 +32,8 @@ macro_rules! chat_protocol_tests {
             a_never_reading_client_is_dropped_while_others_keep_talking,
             a_connection_that_never_gives_a_nickname_is_closed_but_a_named_one_may_stay_silent,
             lab_6_clients_chat_through_this_server,
-            a_crowd_joins_and_long_lists_stay_bounded
+            a_crowd_joins_and_long_lists_stay_bounded,
+            in_chinese_the_console_speaks_chinese_and_the_wire_stays_english
         );
     };
     ($lab:expr; $($name:ident),* $(,)?) => {
@@ -293,6 +294,24 @@ pub fn the_administrator_announces_lists_and_kicks(lab: &str) {
 
     server.send_line("/kick nobody");
     server.wait_for("nobody called \"nobody\" is here");
+}
+
+/// `--lang zh`: the administrator's console explains itself in Chinese; what goes
+/// over the wire (the protocol, which `lab check` and clients match) stays English.
+pub fn in_chinese_the_console_speaks_chinese_and_the_wire_stays_english(lab: &str) {
+    let (mut server, port) = Lab::server(lab, &["--lang", "zh"]);
+    server.wait_for("管理员控制台：输入一行文字即可广播给所有人；/help 列出所有命令");
+    server.send_line("/help");
+    server.wait_for("管理员命令：");
+    server.wait_for("  /kick NICK [原因]    告诉 NICK 原因，关闭它的连接，再告诉其他人");
+    server.send_line("/bogus");
+    server.wait_for("未知命令 /bogus；/help 列出所有命令");
+    server.send_line("/kick nobody");
+    server.wait_for("这里没有叫“nobody”的人；/list 列出在线的人");
+
+    let mut alice = Peer::join(port, "alice");
+    alice.send("/bogus");
+    alice.wait_line("! unknown command /bogus; /help lists the commands");
 }
 
 pub fn max_turns_newcomers_away_when_the_room_is_full(lab: &str) {

@@ -26,6 +26,7 @@ use crate::chat_protocol::{
 };
 use crate::hint;
 use crate::labs::Lab;
+use crate::lang::pick;
 use crate::net;
 use crate::term::{safe_str, say, Lines};
 
@@ -119,8 +120,13 @@ async fn serve(
         );
     }
     say!(
-        "administrator console: type a line to announce it to everyone; /help lists the \
-         commands (/kick, /max, /list, /shutdown)"
+        "{}",
+        pick(
+            "administrator console: type a line to announce it to everyone; /help lists the \
+             commands (/kick, /max, /list, /shutdown)",
+            "管理员控制台：输入一行文字即可广播给所有人；/help 列出所有命令\
+             （/kick、/max、/list、/shutdown）"
+        )
     );
     let shared = Arc::new(Shared {
         room: Mutex::new(Room {
@@ -186,8 +192,13 @@ async fn serve(
             wake = wakes.recv() => match wake {
                 Some(Wake::Console(line)) => admin(&shared, &line).await,
                 Some(Wake::ConsoleEnd) | None => say!(
-                    "console: end of input (stdin closed). The room keeps running without \
-                     an administrator; Ctrl-C or SIGTERM shuts it down"
+                    "{}",
+                    pick(
+                        "console: end of input (stdin closed). The room keeps running without an \
+                         administrator; Ctrl-C or SIGTERM shuts it down",
+                        "控制台：输入结束（stdin 已关闭）。聊天室在没有管理员的情况下继续运行；\
+                         Ctrl-C 或 SIGTERM 会关闭它"
+                    )
                 ),
                 Some(Wake::Signal) => {
                     say!("[signal] Ctrl-C or SIGTERM: shutting down, as /shutdown does");

@@ -51,7 +51,13 @@ pub(super) fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
 
     let mut input = Lines::from_stdin();
     if input.interactive() {
-        say!("connected to {server}. Type a line and press Enter; /help lists the commands, /quit leaves");
+        say!(
+            "{}",
+            tr!(
+                "connected to {server}. Type a line and press Enter; /help lists the commands, /quit leaves",
+                "已连接到 {server}。输入一行文字，按 Enter 发送；/help 列出所有命令，/quit 离开"
+            )
+        );
     }
     loop {
         // End of input (Ctrl-D, the end of a piped file) leaves like /quit.

@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 
 use super::room::{shut_down, Gone, Shared};
 use crate::chat_protocol::{check_text, parse_admin, AdminCommand};
+use crate::lang::{pick, tr};
 use crate::term::{safe_str, say, Lines};
 
 /// Reads the administrator's lines from stdin until its end.
@@ -52,12 +53,16 @@ pub(super) fn administer(shared: &Shared) {
                 shut_down(shared);
                 return;
             }
-            AdminCommand::Help => say!("{ADMIN_HELP}"),
+            AdminCommand::Help => say!("{}", pick(ADMIN_HELP, ADMIN_HELP_ZH)),
             AdminCommand::Usage(usage) => say!("usage: {usage}"),
             AdminCommand::Unknown(word) => {
+                let word = safe_str(word);
                 say!(
-                    "unknown command {}; /help lists the commands",
-                    safe_str(word)
+                    "{}",
+                    tr!(
+                        "unknown command {word}; /help lists the commands",
+                        "未知命令 {word}；/help 列出所有命令"
+                    )
                 )
             }
         }
@@ -65,8 +70,13 @@ pub(super) fn administer(shared: &Shared) {
     // stdin ended: started with `< /dev/null`, from a pipe, or Ctrl-D. A server is
     // often run like that (in the background, from a script), so it keeps serving.
     say!(
-        "console: end of input (stdin closed). The room keeps running without an \
-         administrator; Ctrl-C or SIGTERM shuts it down"
+        "{}",
+        pick(
+            "console: end of input (stdin closed). The room keeps running without an \
+             administrator; Ctrl-C or SIGTERM shuts it down",
+            "控制台：输入结束（stdin 已关闭）。聊天室在没有管理员的情况下继续运行；\
+             Ctrl-C 或 SIGTERM 会关闭它"
+        )
     );
 }
 
@@ -78,6 +88,15 @@ const ADMIN_HELP: &str = "administrator commands:
   /list                who is connected, with address:port
   /shutdown            tell everyone, close every connection, exit (Ctrl-C does the same)
   //text               announce a line that starts with /";
+
+const ADMIN_HELP_ZH: &str = "管理员命令：
+  文字                 把文字广播给所有人，显示为 [admin] 文字
+  /kick NICK [原因]    告诉 NICK 原因，关闭它的连接，再告诉其他人
+  /max N               已有 N 人加入时拒绝新来的人（/max off：不设上限）
+  /max                 显示上限
+  /list                谁已连接，带上 地址:端口
+  /shutdown            通知所有人，关闭所有连接，然后退出（Ctrl-C 也一样）
+  //文字               广播一行以 / 开头的文字";
 
 fn kick(shared: &Shared, nick: &str, reason: Option<&str>) {
     let kicked = shared.with_room(|room, log| {
@@ -95,9 +114,13 @@ fn kick(shared: &Shared, nick: &str, reason: Option<&str>) {
         true
     });
     if !kicked {
+        let nick = safe_str(nick);
         say!(
-            "nobody called \"{}\" is here; /list shows who is",
-            safe_str(nick)
+            "{}",
+            tr!(
+                "nobody called \"{nick}\" is here; /list shows who is",
+                "这里没有叫“{nick}”的人；/list 列出在线的人"
+            )
         );
     }
 }

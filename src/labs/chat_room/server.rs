@@ -23,6 +23,7 @@ use crate::chat_protocol::{
 };
 use crate::hint;
 use crate::labs::Lab;
+use crate::lang::pick;
 use crate::net;
 use crate::term::{preview, safe_str, say};
 
@@ -104,8 +105,13 @@ pub(super) fn server(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
     // Only now, with the handler in place, do we say we listen (see lab 1).
     net::announce_listening(local, lab.protocol);
     say!(
-        "administrator console: type a line to announce it to everyone; /help lists the \
-         commands (/kick, /max, /list, /shutdown)"
+        "{}",
+        pick(
+            "administrator console: type a line to announce it to everyone; /help lists the \
+             commands (/kick, /max, /list, /shutdown)",
+            "管理员控制台：输入一行文字即可广播给所有人；/help 列出所有命令\
+             （/kick、/max、/list、/shutdown）"
+        )
     );
 
     // The console: a thread of its own, so the main thread can sit in accept().

@@ -6,6 +6,7 @@
 
 use super::server::{Gone, Server};
 use crate::chat_protocol::{check_text, parse_admin, thousands, AdminCommand};
+use crate::lang::{pick, tr};
 use crate::term::{safe_str, say};
 
 impl Server {
@@ -41,12 +42,16 @@ impl Server {
             }
             AdminCommand::List => self.admin_list(),
             AdminCommand::Shutdown => self.shut_down(),
-            AdminCommand::Help => say!("{ADMIN_HELP}"),
+            AdminCommand::Help => say!("{}", pick(ADMIN_HELP, ADMIN_HELP_ZH)),
             AdminCommand::Usage(usage) => say!("usage: {usage}"),
             AdminCommand::Unknown(word) => {
+                let word = safe_str(word);
                 say!(
-                    "unknown command {}; /help lists the commands",
-                    safe_str(word)
+                    "{}",
+                    tr!(
+                        "unknown command {word}; /help lists the commands",
+                        "未知命令 {word}；/help 列出所有命令"
+                    )
                 )
             }
         }
@@ -55,9 +60,13 @@ impl Server {
 
     fn kick(&mut self, nick: &str, reason: Option<&str>) {
         let Some(&token) = self.nicks.get(&nick.to_lowercase()) else {
+            let nick = safe_str(nick);
             say!(
-                "nobody called \"{}\" is here; /list shows who is",
-                safe_str(nick)
+                "{}",
+                tr!(
+                    "nobody called \"{nick}\" is here; /list shows who is",
+                    "这里没有叫“{nick}”的人；/list 列出在线的人"
+                )
             );
             return;
         };
@@ -79,3 +88,12 @@ const ADMIN_HELP: &str = "administrator commands:
   /list                who is connected, with address:port (the first 50)
   /shutdown            tell everyone, close every connection, exit (Ctrl-C does the same)
   //text               announce a line that starts with /";
+
+const ADMIN_HELP_ZH: &str = "管理员命令：
+  文字                 把文字广播给所有人，显示为 [admin] 文字
+  /kick NICK [原因]    告诉 NICK 原因，关闭它的连接，再告诉其他人
+  /max N               已有 N 个客户端连接时拒绝新来的人（/max off：不设上限）
+  /max                 显示上限
+  /list                谁已连接，带上 地址:端口（最多显示前 50 个）
+  /shutdown            通知所有人，关闭所有连接，然后退出（Ctrl-C 也一样）
+  //文字               广播一行以 / 开头的文字";

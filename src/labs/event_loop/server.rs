@@ -21,6 +21,7 @@ use super::ServerArgs;
 use crate::chat_protocol::{thousands, LineFramer, MAX_LINE, MAX_NICK};
 use crate::hint;
 use crate::labs::Lab;
+use crate::lang::pick;
 use crate::net;
 use crate::term::{say, Lines};
 
@@ -316,8 +317,13 @@ pub(super) fn server(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
         );
     }
     say!(
-        "administrator console: type a line to announce it to everyone; /help lists the \
-         commands (/kick, /max, /list, /shutdown)"
+        "{}",
+        pick(
+            "administrator console: type a line to announce it to everyone; /help lists the \
+             commands (/kick, /max, /list, /shutdown)",
+            "管理员控制台：输入一行文字即可广播给所有人；/help 列出所有命令\
+             （/kick、/max、/list、/shutdown）"
+        )
     );
 
     // The console: a thread of its own, because reading a terminal blocks (and
@@ -653,8 +659,13 @@ impl Server {
             match wake {
                 Wake::Console(line) => self.admin(&line),
                 Wake::ConsoleEnd => say!(
-                    "console: end of input (stdin closed). The room keeps running without an \
-                     administrator; Ctrl-C or SIGTERM shuts it down"
+                    "{}",
+                    pick(
+                        "console: end of input (stdin closed). The room keeps running without an \
+                         administrator; Ctrl-C or SIGTERM shuts it down",
+                        "控制台：输入结束（stdin 已关闭）。聊天室在没有管理员的情况下继续运行；\
+                         Ctrl-C 或 SIGTERM 会关闭它"
+                    )
                 ),
                 Wake::Signal => {
                     say!("[signal] Ctrl-C or SIGTERM: shutting down, as /shutdown does");

@@ -16,10 +16,11 @@ use std::time::Duration;
 use anyhow::Context;
 use socket2::{Domain, Socket, Type};
 
-use super::conversation::{Conversation, Keyboard, OsView, Side, Typed, COMMANDS_HELP};
+use super::conversation::{commands_help, Conversation, Keyboard, OsView, Side, Typed};
 use super::ClientArgs;
 use crate::hint;
 use crate::labs::Lab;
+use crate::lang::{pick, tr};
 use crate::tcp_table::{self, TcpState};
 use crate::term::say;
 
@@ -53,7 +54,14 @@ pub fn run(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
     view.watch_connection(local, server);
     let mut conversation = Conversation::new(Side::Client, socket, local, server)?;
     view.show(&conversation);
-    say!("type a line to send it; {COMMANDS_HELP}\n  /quit      (or Ctrl-D) close and leave");
+    let help = commands_help();
+    say!(
+        "{}",
+        tr!(
+            "type a line to send it; {help}\n  /quit      (or Ctrl-D) close and leave",
+            "输入一行文字即可发送；{help}\n  /quit      （或 Ctrl-D）关闭并离开"
+        )
+    );
 
     let mut keyboard = Keyboard::start();
     loop {
@@ -120,9 +128,14 @@ fn say_waiting(local: SocketAddr, server: SocketAddr, state: Option<TcpState>) {
     say!("connect({server}) is still waiting:");
     say!("  os: {local} -> {server}  {state}");
     let reading = if state == TcpState::SynSent {
-        "our SYN got no answer: the server's accept queue is probably full (its kernel \
-         drops new SYNs until accept() makes room). The OS resends the SYN after 1, 3, 7 \
-         ... s, and gives up after about two minutes (Ctrl-C stops waiting)"
+        pick(
+            "our SYN got no answer: the server's accept queue is probably full (its kernel \
+             drops new SYNs until accept() makes room). The OS resends the SYN after 1, 3, 7 \
+             ... s, and gives up after about two minutes (Ctrl-C stops waiting)",
+            "我们的 SYN 没有得到回答：服务器的 accept 队列多半满了（在 accept() 腾出位置之前，\
+             它的内核丢弃新的 SYN）。操作系统在 1、3、7……秒后重发 SYN，大约两分钟后放弃\
+             （Ctrl-C 停止等待）",
+        )
     } else {
         state.meaning()
     };

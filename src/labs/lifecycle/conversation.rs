@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 use socket2::Socket;
 
 use crate::hint;
+use crate::lang::{pick, tr};
 use crate::tcp_table::{self, TcpSocket, TcpState};
 use crate::term::{preview, say, Lines};
 
@@ -49,6 +50,14 @@ impl Side {
             Side::Client => "server",
         }
     }
+
+    /// The other side's name in the student's language, inside a sentence.
+    fn peer_named(self) -> &'static str {
+        match self {
+            Side::Server => pick("client", "客户端"),
+            Side::Client => pick("server", "服务器"),
+        }
+    }
 }
 
 /// The commands both sides understand, one per line.
@@ -58,6 +67,19 @@ pub const COMMANDS_HELP: &str = "commands:
   /reset     SO_LINGER 0, then close(): a reset (RST) instead of a goodbye
   /stop      stop calling recv() (what arrives waits in the OS); /read reads again
   /states    ask the OS again for our sockets' states";
+
+/// [`COMMANDS_HELP`] in Chinese.
+const COMMANDS_HELP_ZH: &str = "命令：
+  /shutdown  半关闭：shutdown(SHUT_WR)，不再发送，但继续读取
+  /close     close() 这个连接
+  /reset     先设 SO_LINGER 0，再 close()：用重置（RST）代替正常的告别
+  /stop      停止调用 recv()（到达的数据留在操作系统里）；/read 恢复读取
+  /states    再问一次操作系统：我们这些套接字处于什么状态";
+
+/// The commands, in the student's language.
+pub fn commands_help() -> &'static str {
+    pick(COMMANDS_HELP, COMMANDS_HELP_ZH)
+}
 
 // ---------------------------------------------------------------------------------
 // The keyboard
@@ -175,7 +197,7 @@ impl Conversation {
     /// Handles one typed line: a command, or (on the client) a message to send.
     pub fn typed(&mut self, line: &str, view: &mut OsView) -> Step {
         match line.trim() {
-            "/help" => say!("{COMMANDS_HELP}"),
+            "/help" => say!("{}", commands_help()),
             "/states" => view.show(self),
             "/shutdown" => self.shutdown_writing(view),
             "/close" => return self.close(view),
@@ -191,12 +213,20 @@ impl Conversation {
                 self.reading = true;
                 say!("reading again: recv() takes what waited in the receive queue");
             }
-            cmd if cmd.starts_with('/') => {
-                say!("unknown command {cmd:?}; /help lists the commands")
-            }
-            _ if self.side == Side::Server => {
-                say!("(the server only answers; type a command, or /help)")
-            }
+            cmd if cmd.starts_with('/') => say!(
+                "{}",
+                tr!(
+                    "unknown command {cmd:?}; /help lists the commands",
+                    "未知命令 {cmd:?}；/help 列出所有命令"
+                )
+            ),
+            _ if self.side == Side::Server => say!(
+                "{}",
+                pick(
+                    "(the server only answers; type a command, or /help)",
+                    "（服务器只回答，不发起：请输入一条命令，或 /help）"
+                )
+            ),
             "" => say!("(an empty line sends nothing)"),
             _ => self.send_line(line, view),
         }
@@ -602,78 +632,116 @@ fn row_line(w: &Watched, row: Option<&TcpSocket>) -> String {
 
 /// What the state means now, for this side, in one line.
 fn reading(side: Side, w: &Watched, row: Option<&TcpSocket>, now: Option<&Conversation>) -> String {
-    let peer = side.peer();
+    let peer = side.peer_named();
     // Is `now` the conversation on this very socket?
     let this = now.filter(|c| Some(c.peer) == w.remote && c.local == w.local && c.is_open());
     let Some(row) = row else {
         return match (w.remote, w.closed) {
-            (None, _) => {
-                "gone: nobody listens on this port now; a new connect() is refused".to_string()
-            }
-            (Some(_), true) if w.reset => {
+            (None, _) => pick(
+                "gone: nobody listens on this port now; a new connect() is refused",
+                "已消失：现在没有人在这个端口上监听；新的 connect() 会被拒绝",
+            )
+            .to_string(),
+            (Some(_), true) if w.reset => pick(
                 "gone at once: a reset leaves no TIME-WAIT; the OS has forgotten the \
-                 connection"
-                    .to_string()
-            }
-            (Some(_), true) if w.second => format!(
+                 connection",
+                "立即消失：重置不会留下 TIME-WAIT；操作系统已经忘掉了这个连接",
+            )
+            .to_string(),
+            (Some(_), true) if w.second => tr!(
                 "gone: we closed second (the {peer} had closed first), so after LAST-ACK, \
                  the wait for the ACK of our FIN (microseconds on loopback), nothing is \
-                 left: no TIME-WAIT on this side"
+                 left: no TIME-WAIT on this side",
+                "已消失：我们是后关闭的一方（{peer}先关闭了），所以 LAST-ACK（等对方确认\
+                 我们的 FIN，在回环接口上只要几微秒）之后就什么也不剩了：这一端没有 TIME-WAIT"
             ),
-            (Some(_), true) => "gone: the OS has forgotten the connection (the goodbye is \
-                over, or a reset ended it)"
-                .to_string(),
-            (Some(_), false) => {
+            (Some(_), true) => pick(
+                "gone: the OS has forgotten the connection (the goodbye is over, or a reset \
+                 ended it)",
+                "已消失：操作系统已经忘掉了这个连接（告别已经完成，或者被重置终止了）",
+            )
+            .to_string(),
+            (Some(_), false) => pick(
                 "gone from the table: the connection was reset (or timed out); our \
-                 descriptor stays open until close()"
-                    .to_string()
-            }
+                 descriptor stays open until close()",
+                "已从表中消失：连接被重置了（或者超时了）；我们的描述符在 close() 之前一直打开着",
+            )
+            .to_string(),
         };
     };
     let unread = row.recv_queue.unwrap_or(0);
     let unacked = row.send_queue.unwrap_or(0);
     match row.state {
         TcpState::Listen => {
-            let queued = row.recv_queue.map_or("some".to_string(), |n| n.to_string());
-            format!("listening: {queued} connected client(s) wait in the accept queue for accept()")
+            let queued = row
+                .recv_queue
+                .map_or(pick("some", "若干").to_string(), |n| n.to_string());
+            tr!(
+                "listening: {queued} connected client(s) wait in the accept queue for accept()",
+                "监听中：accept 队列里有 {queued} 个已连接的客户端在等 accept()"
+            )
         }
-        TcpState::Established if this.is_some_and(|c| !c.reading) && unread > 0 => format!(
+        TcpState::Established if this.is_some_and(|c| !c.reading) && unread > 0 => tr!(
             "open; {unread} bytes have arrived that we have not read (recv() is stopped): \
-             they wait in our receive queue"
+             they wait in our receive queue",
+            "打开：有 {unread} 字节已经到达，我们还没读（recv() 已停止）：它们在我们的接收缓冲区里等着"
         ),
-        TcpState::Established if unacked > 0 => format!(
+        TcpState::Established if unacked > 0 => tr!(
             "open; {unacked} bytes sent that the {peer} has not acknowledged yet (its \
-             receive window is full?)"
+             receive window is full?)",
+            "打开：已发送的 {unacked} 字节{peer}还没有确认（它的接收窗口满了？）"
         ),
-        TcpState::Established => "open: both sides may send and receive".to_string(),
+        TcpState::Established => pick(
+            "open: both sides may send and receive",
+            "打开：双方都可以发送和接收",
+        )
+        .to_string(),
         // Linux counts the FIN in the receive queue as one byte until recv() returns 0.
-        TcpState::CloseWait if unread > u32::from(cfg!(target_os = "linux")) => format!(
+        TcpState::CloseWait if unread > u32::from(cfg!(target_os = "linux")) => tr!(
             "the {peer} closed its side, and {} bytes of data wait unread: close() now \
              would send a reset. Read them (/read), then /close",
+            "{peer}关闭了它那一端，还有 {} 字节数据没有读：现在 close() 会发送重置（RST）。\
+             先读取它们（/read），再 /close",
             unread - u32::from(cfg!(target_os = "linux"))
         ),
-        TcpState::CloseWait => format!(
+        TcpState::CloseWait => tr!(
             "the {peer} closed its side; we have not: until we close() (/close) this \
-             socket stays in CLOSE-WAIT for ever: the classic socket leak"
+             socket stays in CLOSE-WAIT for ever: the classic socket leak",
+            "{peer}关闭了它那一端，我们还没有：在我们 close()（/close）之前，这个套接字会\
+             永远停在 CLOSE-WAIT：这就是经典的套接字泄漏"
         ),
-        TcpState::FinWait1 => {
-            "our FIN is on its way; the peer has not acknowledged it yet".to_string()
-        }
-        TcpState::FinWait2 if w.closed => format!(
+        TcpState::FinWait1 => pick(
+            "our FIN is on its way; the peer has not acknowledged it yet",
+            "我们的 FIN 正在路上；对端还没有确认它",
+        )
+        .to_string(),
+        TcpState::FinWait2 if w.closed => tr!(
             "we closed; the {peer} acknowledged our FIN but has not closed yet (the OS \
-             gives up after tcp_fin_timeout, 60 s on Linux)"
+             gives up after tcp_fin_timeout, 60 s on Linux)",
+            "我们已经关闭；{peer}确认了我们的 FIN，但自己还没关闭（操作系统等到 \
+             tcp_fin_timeout 就放弃，Linux 上是 60 秒）"
         ),
-        TcpState::FinWait2 => format!(
+        TcpState::FinWait2 => tr!(
             "half-closed: we send nothing more, and still read what the {peer} sends \
-             until it closes too"
+             until it closes too",
+            "半关闭：我们不再发送，但仍然读取{peer}发来的数据，直到它也关闭"
         ),
-        TcpState::LastAck => {
-            format!("we closed after the {peer} did; the OS waits for the ACK of our FIN")
-        }
-        TcpState::TimeWait => "our FIN went first, so the OS keeps this address pair for \
-             2 x MSL (60 s on Linux): late packets die out. Nothing to do; it is not a leak"
-            .to_string(),
-        TcpState::Closing => "both sides sent FIN at once; waiting for the ACK of ours".to_string(),
+        TcpState::LastAck => tr!(
+            "we closed after the {peer} did; the OS waits for the ACK of our FIN",
+            "{peer}先关闭，我们随后关闭；操作系统在等对方确认我们的 FIN"
+        ),
+        TcpState::TimeWait => pick(
+            "our FIN went first, so the OS keeps this address pair for 2 x MSL (60 s on \
+             Linux): late packets die out. Nothing to do; it is not a leak",
+            "我们的 FIN 先发出，所以操作系统把这对地址保留 2 x MSL（Linux 上是 60 秒），\
+             让迟到的数据包消失。什么也不用做；这不是泄漏",
+        )
+        .to_string(),
+        TcpState::Closing => pick(
+            "both sides sent FIN at once; waiting for the ACK of ours",
+            "双方同时发送了 FIN；正在等对方确认我们的 FIN",
+        )
+        .to_string(),
         state => state.meaning().to_string(),
     }
 }

@@ -94,27 +94,55 @@ pub fn run(role: Role, lab: &Lab) -> anyhow::Result<()> {
     }
 }
 
-/// Splits `text` into lines of at most `width` characters at spaces (a longer word
-/// gets a line of its own), so the lab's explanations fit an 80-column terminal.
-/// Explicit newlines are kept.
+/// Splits `text` into lines of at most `width` display columns (a Chinese character
+/// takes two), so the lab's explanations fit an 80-column terminal: at spaces, as
+/// before, and between two Chinese characters, but never before a closing mark such as
+/// `，` or `）` nor after an opening one such as `（`. A longer word gets a line of its
+/// own. Explicit newlines are kept.
 fn wrap(text: &str, width: usize) -> Vec<String> {
+    use unicode_width::UnicodeWidthStr;
     let mut lines = Vec::new();
     for paragraph in text.split('\n') {
         let mut line = String::new();
         for word in paragraph.split(' ').filter(|w| !w.is_empty()) {
-            let needed =
-                line.chars().count() + usize::from(!line.is_empty()) + word.chars().count();
-            if !line.is_empty() && needed > width {
-                lines.push(std::mem::take(&mut line));
+            for (i, piece) in pieces(word).into_iter().enumerate() {
+                // A space only before a word's first piece; Chinese pieces join directly.
+                let space = i == 0 && !line.is_empty();
+                if !line.is_empty() && line.width() + usize::from(space) + piece.width() > width {
+                    lines.push(std::mem::take(&mut line));
+                } else if space {
+                    line.push(' ');
+                }
+                line.push_str(piece);
             }
-            if !line.is_empty() {
-                line.push(' ');
-            }
-            line.push_str(word);
         }
         lines.push(line);
     }
     lines
+}
+
+/// `word` cut where a line may break inside it: between two characters when one of
+/// them is wide (Chinese), unless that would start a line with a closing mark or end
+/// one with an opening mark. An English word stays whole.
+fn pieces(word: &str) -> Vec<&str> {
+    use unicode_width::UnicodeWidthChar;
+    let wide = |c: char| c.width() == Some(2);
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    let mut chars = word.char_indices().peekable();
+    while let Some((_, c)) = chars.next() {
+        let Some(&(at, next)) = chars.peek() else {
+            break;
+        };
+        let closing = "，。、；：！？）》」』】…".contains(next);
+        let opening = "（《「『【“‘".contains(c);
+        if (wide(c) || wide(next)) && !closing && !opening {
+            pieces.push(&word[start..at]);
+            start = at;
+        }
+    }
+    pieces.push(&word[start..]);
+    pieces
 }
 
 #[cfg(test)]
@@ -162,6 +190,28 @@ mod tests {
             assert!(lines
                 .iter()
                 .all(|l| l.chars().count() <= width || !l.contains(' ')));
+        }
+    }
+
+    #[test]
+    fn chinese_wraps_between_characters_within_the_display_width() {
+        use unicode_width::UnicodeWidthStr;
+        let text = "我们的 FIN 先发出，所以操作系统把这对地址保留 2 x MSL（Linux 上是 60 秒），\
+                    让迟到的数据包消失。什么也不用做；这不是泄漏";
+        for width in 20..=72 {
+            let lines = wrap(text, width);
+            assert!(lines.len() > 1 || text.width() <= width, "width {width}");
+            assert!(
+                lines.iter().all(|l| l.width() <= width),
+                "width {width}: {lines:?}"
+            );
+            assert_eq!(lines.concat().replace(' ', ""), text.replace(' ', ""));
+            assert!(
+                lines
+                    .iter()
+                    .all(|l| !l.starts_with(['，', '。', '；', '）'])),
+                "width {width}: {lines:?}"
+            );
         }
     }
 }

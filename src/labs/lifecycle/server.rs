@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 use anyhow::Context;
 use socket2::{Domain, Socket, Type};
 
-use super::conversation::{Conversation, Keyboard, OsView, Side, Step, Typed, COMMANDS_HELP};
+use super::conversation::{commands_help, Conversation, Keyboard, OsView, Side, Step, Typed};
 use super::ServerArgs;
 use crate::hint;
 use crate::labs::Lab;
@@ -76,7 +76,14 @@ pub fn run(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
     let mut view = OsView::new(Side::Server);
     view.watch_listener(local);
     view.show_listener_only();
-    say!("{COMMANDS_HELP}\n  /unlisten  close() the listening socket (the connection lives on)");
+    let help = commands_help();
+    say!(
+        "{}",
+        tr!(
+            "{help}\n  /unlisten  close() the listening socket (the connection lives on)",
+            "{help}\n  /unlisten  close() 监听套接字（已建立的连接继续存在）"
+        )
+    );
     say!("accept() waiting...");
 
     let mut keyboard = Keyboard::start();
@@ -105,7 +112,16 @@ pub fn run(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
                         say!("the listening socket is closed already");
                     }
                 }
-                ("/help", _) => say!("{COMMANDS_HELP}\n  /unlisten  close() the listening socket"),
+                ("/help", _) => {
+                    let help = commands_help();
+                    say!(
+                        "{}",
+                        tr!(
+                            "{help}\n  /unlisten  close() the listening socket",
+                            "{help}\n  /unlisten  close() 监听套接字"
+                        )
+                    )
+                }
                 (_, Some(c)) => {
                     if c.typed(&line, &mut view) == Step::Closed {
                         conversation = None;
@@ -114,7 +130,13 @@ pub fn run(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
                 }
                 ("/states", None) => view.show_listener_only(),
 
-                (_, None) => say!("no client is connected: only /states, /unlisten or /help now"),
+                (_, None) => say!(
+                    "{}",
+                    pick(
+                        "no client is connected: only /states, /unlisten or /help now",
+                        "没有客户端连接：现在只能用 /states、/unlisten 或 /help"
+                    )
+                ),
             }
         }
         // (End of input: the server goes on serving; Ctrl-C stops it.)

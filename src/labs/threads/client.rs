@@ -23,10 +23,15 @@ pub(super) fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
     // socket() + connect(), to each address --host stands for until one answers
     // (Python: socket.create_connection((host, port))).
     let (stream, server) = args.endpoint.connect_tcp(lab.number)?;
+    let local = stream.local_addr()?;
     say!(
-        "connected to {server} from {}. Type lines; `exit` leaves. What the server sends \
-         appears as soon as it arrives.",
-        stream.local_addr()?
+        "{}",
+        tr!(
+            "connected to {server} from {local}. Type lines; `exit` leaves. What the server \
+             sends appears as soon as it arrives.",
+            "已从 {local} 连接到 {server}。输入文字，每行发送一次；输入 `exit` 离开。\
+             服务器发来的内容一到就会显示。"
+        )
     );
 
     // Two threads, one socket: the reader thread only recv()s, this thread only

@@ -11,6 +11,7 @@ use anyhow::Context;
 
 use super::clients::{Peer, Shared};
 use crate::hint;
+use crate::lang::{self, pick, tr};
 use crate::term::{paint, say};
 
 const CONSOLE_HELP: &[&str] = &[
@@ -20,6 +21,15 @@ const CONSOLE_HELP: &[&str] = &[
     "  /all text             send a line to every client",
     "  /shutdown             tell every client, close, join the threads, exit (also Ctrl-C)",
     "  /help                 this list",
+];
+
+const CONSOLE_HELP_ZH: &[&str] = &[
+    "控制台命令（在服务器的终端里输入）：",
+    "  /list                 在线的客户端：#编号 和地址",
+    "  /send CLIENT 文字     给一个客户端发一行：用它的 #编号（见 /list）或端口指定",
+    "  /all 文字             给每个客户端发一行",
+    "  /shutdown             通知每个客户端，关闭连接，等待线程结束，退出（Ctrl-C 也一样）",
+    "  /help                 显示这个列表",
 ];
 
 /// What the operator asked for.
@@ -98,9 +108,18 @@ fn parse_command(line: &str) -> Result<Option<Command>, String> {
             }
         }
         _ if word.starts_with('/') => {
-            return Err(format!("unknown command {word}; /help lists them"))
+            return Err(tr!(
+                "unknown command {word}; /help lists them",
+                "未知命令 {word}；/help 列出所有命令"
+            ))
         }
-        _ => return Err("to send that, type /all TEXT or /send CLIENT TEXT (/help)".into()),
+        _ => {
+            return Err(pick(
+                "to send that, type /all TEXT or /send CLIENT TEXT (/help)",
+                "要发送这句话，请输入 /all TEXT 或 /send CLIENT TEXT（/help）",
+            )
+            .into())
+        }
     };
     Ok(Some(command))
 }
@@ -120,19 +139,32 @@ fn console(shared: &Shared) {
         match parse_command(&line) {
             Ok(None) => {}
             Ok(Some(command)) => obey(shared, command),
-            Err(why) => say!("console: {why}"),
+            Err(why) => say!("{}", tr!("console: {why}", "控制台：{why}")),
         }
         if shared.stopping() {
             return;
         }
     }
     // A server started with `< /dev/null` or in the background keeps serving.
-    say!("console: end of input; the server keeps running (Ctrl-C stops it)");
+    say!(
+        "{}",
+        pick(
+            "console: end of input; the server keeps running (Ctrl-C stops it)",
+            "控制台：输入结束；服务器继续运行（Ctrl-C 停止它）"
+        )
+    );
 }
 
 fn obey(shared: &Shared, command: Command) {
     match command {
-        Command::Help => CONSOLE_HELP.iter().for_each(|line| say!("{line}")),
+        Command::Help => {
+            let help = if lang::zh() {
+                CONSOLE_HELP_ZH
+            } else {
+                CONSOLE_HELP
+            };
+            help.iter().for_each(|line| say!("{line}"))
+        }
         Command::List => {
             let online = shared.online();
             say!("{} online", online.len());

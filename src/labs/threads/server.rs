@@ -19,6 +19,7 @@ use super::messages::messages;
 use super::{ServerArgs, IDLE_NOTICE, RECV_SIZE};
 use crate::hint;
 use crate::labs::Lab;
+use crate::lang::pick;
 use crate::net;
 use crate::term::{paint, preview, say};
 
@@ -75,7 +76,13 @@ pub(super) fn server(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
     ctrlc::set_handler(move || on_signal.stop()).context("could not install the Ctrl-C handler")?;
     // Only now, with the handler in place, do we say we listen (see lab 1).
     net::announce_listening(listener.local_addr()?, lab.protocol);
-    say!("console: type /help for the commands; Ctrl-C or /shutdown stops the server");
+    say!(
+        "{}",
+        pick(
+            "console: type /help for the commands; Ctrl-C or /shutdown stops the server",
+            "控制台：输入 /help 查看命令；Ctrl-C 或 /shutdown 停止服务器"
+        )
+    );
     start_console(Arc::clone(&shared))?;
 
     let max_clients = args.max_clients as usize;

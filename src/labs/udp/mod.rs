@@ -45,6 +45,7 @@ use clap::{Args, Subcommand};
 
 use crate::hint;
 use crate::labs::Lab;
+use crate::lang::{pick, tr};
 use crate::net::{self, Endpoint};
 use crate::term::{self, paint, preview, safe, safe_str, say, tell, Lines};
 
@@ -120,7 +121,13 @@ fn server(args: ServerArgs, lab: &Lab) -> anyhow::Result<()> {
     term::stop_on_ctrl_c()?;
     net::announce_listening(socket.local_addr()?, lab.protocol);
 
-    tell!("(no accept(): every datagram says who sent it; one socket answers everyone. Ctrl-C stops the server.)");
+    tell!(
+        "{}",
+        pick(
+            "(no accept(): every datagram says who sent it; one socket answers everyone. Ctrl-C stops the server.)",
+            "（没有 accept()：每个数据报都带着发送者的地址；一个套接字回答所有人。Ctrl-C 停止服务器。）"
+        )
+    );
 
     let mut peers = Peers::default();
     // Big enough for any datagram, so none is cut short (`lab 5 errors --only 7`
@@ -322,7 +329,13 @@ fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
         say!("connect({server}): no packet sent; this socket now talks only to {server}");
     }
     if input.interactive() {
-        tell!("Type a message and press Enter; `q` leaves. Each line is one datagram to {server}.");
+        tell!(
+            "{}",
+            tr!(
+                "Type a message and press Enter; `q` leaves. Each line is one datagram to {server}.",
+                "输入一条消息，按 Enter 发送；输入 `q` 离开。每一行都是发往 {server} 的一个数据报。",
+            )
+        );
     }
 
     let mut waiting = Waiting {
@@ -377,7 +390,13 @@ fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
         }
 
         if quitting {
-            tell!("sent q: the server learns we left only because we told it");
+            tell!(
+                "{}",
+                pick(
+                    "sent q: the server learns we left only because we told it",
+                    "已发送 q：服务器知道我们离开了，只因为我们告诉了它"
+                )
+            );
             return Ok(());
         }
 
@@ -387,13 +406,20 @@ fn client(args: ClientArgs, lab: &Lab) -> anyhow::Result<()> {
                 // Its reply may still come: it is then shown as a late reply.
                 waiting.unanswered.push(datagram.into_bytes());
                 tell!(
-                    "nobody answered within {:?}. UDP cannot tell \"no server\" from \"a lost \
-                     datagram\": both are silence. Is `lab {} server` running on {server}? \
-                     (`--connect` would hear this machine's \"port unreachable\".) A reply \
-                     that comes later is shown as a late reply; if a person types the \
-                     server's answers, give them time: `--timeout 60`.",
-                    args.timeout,
-                    lab.number
+                    "{}",
+                    tr!(
+                        "nobody answered within {:?}. UDP cannot tell \"no server\" from \"a lost \
+                         datagram\": both are silence. Is `lab {} server` running on {server}? \
+                         (`--connect` would hear this machine's \"port unreachable\".) A reply \
+                         that comes later is shown as a late reply; if a person types the \
+                         server's answers, give them time: `--timeout 60`.",
+                        "{:?} 内没有人回答。UDP 分不清“没有服务器”和“数据报丢了”：两者都是一片沉默。\
+                         `lab {} server` 在 {server} 上运行了吗？（加上 `--connect` 就能收到本机的\
+                         “端口不可达”。）之后才到的回复会显示为迟到的回复；如果服务器的回答是人\
+                         在输入，请多给些时间：`--timeout 60`。",
+                        args.timeout,
+                        lab.number,
+                    )
                 )
             }
             Reply::Refused(err) => tell!("{}", nobody_listening(server, &err, lab)),
