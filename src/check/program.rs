@@ -12,7 +12,7 @@
 
 use std::io::{self, Read, Write};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -22,6 +22,8 @@ use crate::lang::{pick, tr};
 /// The process group of the program being checked (its pid), for the Ctrl-C handler.
 /// 0 when no program runs.
 static RUNNING: AtomicI32 = AtomicI32::new(0);
+/// Set by the Ctrl-C handler before it ends the program and then exits with 130.
+static STOPPING: AtomicBool = AtomicBool::new(false);
 
 /// Where a line of the program's output came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -223,6 +225,12 @@ impl Program {
         if self.status.is_none() {
             self.status = self.child.try_wait().ok().flatten();
             if self.status.is_some() {
+                // Ended by the Ctrl-C handler, which is about to exit with 130: the
+                // check must not go on to report this as the program's failure and
+                // exit first, with 1.
+                while STOPPING.load(Ordering::SeqCst) {
+                    thread::sleep(Duration::from_millis(100));
+                }
                 self.wait_for_last_output();
             }
         }
@@ -340,6 +348,7 @@ pub fn prepare() {
     // own), so we end the program. (If a handler was installed already, the program is
     // still ended when the check returns: `Program` ends it when dropped.)
     let _ = ctrlc::set_handler(|| {
+        STOPPING.store(true, Ordering::SeqCst);
         let pid = RUNNING.swap(0, Ordering::SeqCst);
         if pid != 0 {
             end_group(pid);

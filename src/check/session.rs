@@ -147,6 +147,8 @@ impl Session {
                     self.port = socket.local_addr().map(|a| a.port()).unwrap_or(0);
                     self.udp_server = Some(socket);
                 }
+                // The first datagram of this run is also its start-up.
+                self.ready = false;
                 // Datagrams the program's last run sent are not the new run's.
                 if let Some(socket) = &self.udp_server {
                     let _ = socket.set_nonblocking(true);
@@ -829,12 +831,19 @@ impl Session {
     }
 
     /// recvfrom() one datagram within `secs`; the program ending also ends the wait.
+    /// A UDP client's first datagram since it started is also the sign that it has
+    /// started: that one may take the start-up wait (10 s), for a slow Python start.
     pub fn recv_datagram(
         &mut self,
         socket: &UdpSocket,
         secs: f64,
         waiting_for: &str,
     ) -> Result<(Vec<u8>, SocketAddr), Failure> {
+        let secs = if self.role == Role::Client && !self.ready {
+            secs.max(READY_SECS)
+        } else {
+            secs
+        };
         let deadline = Instant::now() + self.secs(secs);
         let mut buf = vec![0u8; 65_536];
         loop {
@@ -854,7 +863,10 @@ impl Session {
             let wait = (deadline - now).min(Duration::from_millis(50));
             let _ = socket.set_read_timeout(Some(wait.max(Duration::from_millis(1))));
             match socket.recv_from(&mut buf) {
-                Ok((n, from)) => return Ok((buf[..n].to_vec(), from)),
+                Ok((n, from)) => {
+                    self.ready = true;
+                    return Ok((buf[..n].to_vec(), from));
+                }
                 // Windows reports an ICMP "port unreachable" here; it is not a datagram.
                 Err(_) => {
                     if let Some(failure) = self.gone(waiting_for) {

@@ -63,28 +63,65 @@ pub(crate) fn temp_dir(name: &str) -> TempDir {
 /// at once very slowly, and then every timeout is short.
 pub(crate) const AT_ONCE: usize = 24;
 
-/// A slot among the [`AT_ONCE`], held until dropped.
+/// A slot among the [`AT_ONCE`], held until dropped. The example programs' runs
+/// (a hundred, queued at once) take theirs after the other tests' runs, which then
+/// wait for a slot no longer than one run lasts, and the longest first (by rank), so
+/// that the last to start ends soon after the others.
 pub(crate) struct Slot;
 
-static SLOTS: (Mutex<usize>, Condvar) = (Mutex::new(0), Condvar::new());
+/// Runs holding a slot, other tests' runs waiting for one, and the ranks of the
+/// example programs' runs waiting for one.
+struct Slots {
+    running: usize,
+    waiting_first: usize,
+    waiting_ranks: Vec<u32>,
+}
+
+static SLOTS: (Mutex<Slots>, Condvar) = (
+    Mutex::new(Slots {
+        running: 0,
+        waiting_first: 0,
+        waiting_ranks: Vec::new(),
+    }),
+    Condvar::new(),
+);
 
 impl Slot {
-    fn take() -> Slot {
-        let (count, freed) = &SLOTS;
-        let mut running = count.lock().unwrap_or_else(|e| e.into_inner());
-        while *running >= AT_ONCE {
-            running = freed.wait(running).unwrap_or_else(|e| e.into_inner());
+    /// `rank`: None for another test's run, else an example program's run's rank
+    /// (higher goes first).
+    fn take(rank: Option<u32>) -> Slot {
+        let (slots, freed) = &SLOTS;
+        let mut state = slots.lock().unwrap_or_else(|e| e.into_inner());
+        match rank {
+            None => state.waiting_first += 1,
+            Some(rank) => state.waiting_ranks.push(rank),
         }
-        *running += 1;
+        let must_wait = |state: &Slots| {
+            state.running >= AT_ONCE
+                || rank.is_some_and(|rank| {
+                    state.waiting_first > 0 || state.waiting_ranks.iter().any(|&r| r > rank)
+                })
+        };
+        while must_wait(&state) {
+            state = freed.wait(state).unwrap_or_else(|e| e.into_inner());
+        }
+        match rank {
+            None => state.waiting_first -= 1,
+            Some(rank) => {
+                let at = state.waiting_ranks.iter().position(|&r| r == rank).unwrap();
+                state.waiting_ranks.swap_remove(at);
+            }
+        }
+        state.running += 1;
         Slot
     }
 }
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        let (count, freed) = &SLOTS;
-        *count.lock().unwrap_or_else(|e| e.into_inner()) -= 1;
-        freed.notify_one();
+        let (slots, freed) = &SLOTS;
+        slots.lock().unwrap_or_else(|e| e.into_inner()).running -= 1;
+        freed.notify_all();
     }
 }
 
@@ -109,7 +146,12 @@ pub(crate) fn check_in_chinese(
 /// Runs `lab ARGS` to the end (with a generous bound), colours off, in English unless
 /// ARGS say `--lang zh`, progress kept in `home`.
 pub(crate) fn lab(args: &[&str], home: &Path) -> Output {
-    let _slot = Slot::take();
+    run_lab(args, home, None)
+}
+
+/// [`lab`], with a rank for an example program's run (see [`Slot::take`]).
+fn run_lab(args: &[&str], home: &Path, rank: Option<u32>) -> Output {
+    let _slot = Slot::take(rank);
     let mut child = Command::new(lab_binary())
         .args(args)
         .env("NO_COLOR", "1")
@@ -136,6 +178,14 @@ pub(crate) fn lab(args: &[&str], home: &Path) -> Output {
         }
         thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// An example program's run's rank among the others: its `--slow` factor, which
+/// [`check_examples`]'s callers choose by how long the run waits (the correct program
+/// passes every stage; the wrong ones that hang wait for a timeout; those that never
+/// listen or connect fail at once, after a short start-up wait).
+fn rank(slow: &str) -> u32 {
+    (slow.parse::<f64>().expect("a --slow factor") * 10.0) as u32
 }
 
 pub(crate) fn text(bytes: &[u8]) -> String {
@@ -183,7 +233,7 @@ pub(crate) fn check_examples(
                 // Generous factors elsewhere: a loaded two-core machine is slow.
                 let slow = slow_for(wrong_stage.as_deref());
                 let path = program.to_string_lossy().into_owned();
-                let out = lab(
+                let out = run_lab(
                     &[
                         "check",
                         &lab_number,
@@ -197,6 +247,7 @@ pub(crate) fn check_examples(
                         "{port}",
                     ],
                     &home,
+                    Some(rank(slow)),
                 );
                 (name, wrong_stage, out)
             })

@@ -641,6 +641,6 @@ pub(crate) fn slow_for(wrong_stage: Option<&str>) -> &'static str {
     match wrong_stage {
         None => "4",
         Some("accept" | "connect") => "0.5",
-        Some(_) => "3",
+        Some(_) => "2",
     }
 }

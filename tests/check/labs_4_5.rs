@@ -181,3 +181,13 @@ pub(crate) fn slow_for(wrong_stage: Option<&str>) -> &'static str {
         Some(_) => "2",
     }
 }
+
+/// The `--slow` factor for a lab 5 example program: as [`slow_for`], but a client
+/// that sends to the wrong port is only caught by the wait for its first datagram,
+/// which is the start-up wait (10 s): shorten it for that one alone.
+pub(crate) fn slow_for_udp(wrong_stage: Option<&str>) -> &'static str {
+    match wrong_stage {
+        Some("send") => "0.5",
+        _ => slow_for(wrong_stage),
+    }
+}

@@ -36,7 +36,7 @@ fn every_example_program_passes_or_fails_where_it_should() {
         ("02-encoding", "2", labs_1_3::slow_for),
         ("03-half-duplex", "3", labs_1_3::slow_for),
         ("04-threads", "4", labs_4_5::slow_for),
-        ("05-udp", "5", labs_4_5::slow_for),
+        ("05-udp", "5", labs_4_5::slow_for_udp),
         ("06-chat-room", "6", labs_6_7::slow_for),
         ("07-framing", "7", labs_6_7::slow_for),
     ];
