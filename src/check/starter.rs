@@ -29,7 +29,7 @@ pub struct StarterArgs {
     #[arg(long, value_enum, default_value_t = Role::Server)]
     role: Role,
 
-    /// The folder to write the file in (default: the current folder)
+    /// The folder to write the file in, made if needed (default: the current folder)
     #[arg(long, value_name = "DIR", default_value = ".")]
     dir: PathBuf,
 }
@@ -107,6 +107,14 @@ pub fn write(lab: &Lab, args: StarterArgs, out: &mut impl Write) -> anyhow::Resu
         ));
     };
     let name = file_name(lab.number, args.role, args.language);
+    // `--dir week3/lab1`: the folder is made if it is not there yet.
+    std::fs::create_dir_all(&args.dir).with_context(|| {
+        tr!(
+            "could not create the folder {}",
+            "无法创建文件夹 {}",
+            args.dir.display()
+        )
+    })?;
     let path = args.dir.join(&name);
     let mut file = match OpenOptions::new().write(true).create_new(true).open(&path) {
         Ok(file) => file,

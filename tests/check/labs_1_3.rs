@@ -239,6 +239,12 @@ fn a_starter_is_written_once_and_the_check_quotes_its_first_todo() {
         text(&again.stderr)
     );
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "# my work\n");
+    // A --dir that does not exist yet is made.
+    let nested = dir.join("week 3").join("lab1");
+    let nested_arg = nested.to_string_lossy().into_owned();
+    let out = lab(&["1", "starter", "--dir", &nested_arg], &home);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(nested.join("lab1_server.py").is_file());
 
     if !have_python("a_starter_is_checked") {
         return;

@@ -40,7 +40,7 @@ fn main() {
         loop {
             // TODO 3 (recv): conn.read(&mut buf) receives at most 1024 bytes.
             //        Ok(n) gives how many; an Err whose kind() is ConnectionReset means
-            //        the client vanished (TODO 6).
+            //        the client vanished: leave the loop too, as in TODO 4.
             let n: usize = todo(3, "recv");
 
             // TODO 4 (closed): n == 0: the client closed. Leave the loop.

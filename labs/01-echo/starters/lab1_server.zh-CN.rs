@@ -40,7 +40,7 @@ fn main() {
         loop {
             // TODO 3 (recv)：conn.read(&mut buf) 最多接收 1024 字节。
             //        Ok(n) 给出收到的字节数；如果 Err 的 kind() 是 ConnectionReset，
-            //        说明客户端突然消失了（TODO 6）。
+            //        说明客户端突然消失了：也像 TODO 4 那样退出循环。
             let n: usize = todo(3, "recv");
 
             // TODO 4 (closed)：n == 0：客户端已关闭连接。退出循环。
