@@ -1102,7 +1102,21 @@ fn free_udp_port() -> std::io::Result<u16> {
 
 /// A TCP port nobody uses right now, for the student's server to bind.
 fn free_port() -> std::io::Result<u16> {
-    unused_port(|port| TcpListener::bind((HOST, port)).map(drop))
+    unused_port(bind_as_a_student_would)
+}
+
+/// Binds and listens on `port` the way a plain student server does: without
+/// SO_REUSEADDR (which Rust's `TcpListener` sets on Unix). A port still held by a
+/// closed connection in TIME_WAIT, which `socket.bind()` in Python refuses, fails here
+/// too, so it is not handed to the student's program.
+fn bind_as_a_student_would(port: u16) -> std::io::Result<()> {
+    use socket2::{Domain, Socket, Type};
+    let addr: SocketAddr = format!("{HOST}:{port}")
+        .parse()
+        .map_err(|err| std::io::Error::new(ErrorKind::InvalidInput, err))?;
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None)?;
+    socket.bind(&addr.into())?;
+    socket.listen(1)
 }
 
 /// A port that `bind` could take right now, from 20000-32767: below the ports the OS
@@ -1169,4 +1183,33 @@ pub(super) fn shown_command(argv: &[String]) -> String {
         })
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::*;
+
+    /// The student's server closes a connection first, so its end waits in TIME_WAIT
+    /// on the port: Rust's `TcpListener` (SO_REUSEADDR) could bind the port again, a
+    /// plain `socket.bind()` could not, and neither does the check's trial bind.
+    #[test]
+    fn a_port_held_in_time_wait_is_not_handed_to_a_student() {
+        let listener = TcpListener::bind((HOST, 0)).expect("a listener");
+        let port = listener.local_addr().expect("its address").port();
+        let mut client = TcpStream::connect((HOST, port)).expect("a connection");
+        let (server_side, _) = listener.accept().expect("accepted");
+        drop(server_side);
+        // The client reads the server's FIN, then closes too: the server's end of the
+        // connection is now in TIME_WAIT on `port`.
+        let mut buf = [0u8; 1];
+        assert_eq!(client.read(&mut buf).expect("end of stream"), 0);
+        drop(client);
+        drop(listener);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while bind_as_a_student_would(port).is_ok() && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(10));
+        }
+        assert!(bind_as_a_student_would(port).is_err());
+        assert!(TcpListener::bind((HOST, port)).is_ok());
+    }
 }
