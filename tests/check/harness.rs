@@ -134,11 +134,15 @@ pub(crate) fn check_in_chinese(
     extra: &[&str],
     home: &Path,
 ) -> Output {
+    let args = ["--lang", "zh", "check", lab_number, role, "--slow", "3"];
+    check_python(&args, program, extra, home)
+}
+
+/// `lab ARGS -- python3 PROGRAM {port} EXTRA...`: a Python program under `lab check`.
+pub(crate) fn check_python(args: &[&str], program: &Path, extra: &[&str], home: &Path) -> Output {
     let program = program.to_string_lossy();
-    let mut args = vec![
-        "--lang", "zh", "check", lab_number, role, "--slow", "3", "--",
-    ];
-    args.extend(["python3", &program, "{port}"]);
+    let mut args = args.to_vec();
+    args.extend(["--", "python3", &program, "{port}"]);
     args.extend_from_slice(extra);
     lab(&args, home)
 }

@@ -23,18 +23,10 @@ fn a_failure_shows_the_bytes_with_a_marker_the_output_and_the_hint() {
     }
     let home = temp_dir("report");
     let program = root().join("labs/01-echo/check/server_wrong_utf-8.py");
-    let out = lab(
-        &[
-            "check",
-            "1",
-            "server",
-            "--slow",
-            "3",
-            "--",
-            "python3",
-            &program.to_string_lossy(),
-            "{port}",
-        ],
+    let out = check_python(
+        &["check", "1", "server", "--slow", "3"],
+        &program,
+        &[],
         &home,
     );
     assert_eq!(out.status.code(), Some(1));
@@ -78,19 +70,10 @@ fn keep_going_runs_every_stage_after_a_failure() {
     }
     let home = temp_dir("keep-going");
     let program = root().join("labs/01-echo/check/server_wrong_utf-8.py");
-    let out = lab(
-        &[
-            "check",
-            "1",
-            "server",
-            "--keep-going",
-            "--slow",
-            "3",
-            "--",
-            "python3",
-            &program.to_string_lossy(),
-            "{port}",
-        ],
+    let out = check_python(
+        &["check", "1", "server", "--keep-going", "--slow", "3"],
+        &program,
+        &[],
         &home,
     );
     assert_eq!(out.status.code(), Some(1));
@@ -148,19 +131,10 @@ fn the_program_and_everything_it_started_are_ended_when_the_check_ends() {
     .unwrap();
     // `--slow 3`: on a loaded machine, Python starting two processes before it prints
     // may take longer than the usual 10 s start-up wait.
-    let out = lab(
-        &[
-            "check",
-            "1",
-            "server",
-            "--slow",
-            "3",
-            "--",
-            "python3",
-            &script.to_string_lossy(),
-            "{port}",
-            &pids.to_string_lossy(),
-        ],
+    let out = check_python(
+        &["check", "1", "server", "--slow", "3"],
+        &script,
+        &[&pids.to_string_lossy()],
         &dir,
     );
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
@@ -192,18 +166,10 @@ fn progress_keeps_passes_and_a_failure_never_erases_one() {
 
     let check = |file: &str| {
         let program = root().join("labs/01-echo/check").join(file);
-        lab(
-            &[
-                "check",
-                "1",
-                "server",
-                "--slow",
-                "3",
-                "--",
-                "python3",
-                &program.to_string_lossy(),
-                "{port}",
-            ],
+        check_python(
+            &["check", "1", "server", "--slow", "3"],
+            &program,
+            &[],
             &home,
         )
     };
@@ -255,18 +221,10 @@ fn a_starter_is_written_once_and_the_check_quotes_its_first_todo() {
     );
     assert_eq!(out.status.code(), Some(0));
     let client = dir.join("lab1_client.py");
-    let out = lab(
-        &[
-            "check",
-            "1",
-            "client",
-            "--slow",
-            "3",
-            "--",
-            "python3",
-            &client.to_string_lossy(),
-            "{port}",
-        ],
+    let out = check_python(
+        &["check", "1", "client", "--slow", "3"],
+        &client,
+        &[],
         &home,
     );
     assert_eq!(out.status.code(), Some(1));
@@ -340,20 +298,7 @@ fn fill_and_check_the_lab1_server_starter(lang: &str) {
         source = source.replace(todo, code);
     }
     std::fs::write(&file, source).unwrap();
-    let out = lab(
-        &[
-            "check",
-            "1",
-            "server",
-            "--slow",
-            "3",
-            "--",
-            "python3",
-            &file.to_string_lossy(),
-            "{port}",
-        ],
-        &dir,
-    );
+    let out = check_python(&["check", "1", "server", "--slow", "3"], &file, &[], &dir);
     assert_eq!(out.status.code(), Some(0), "{lang}: {}", text(&out.stdout));
 }
 

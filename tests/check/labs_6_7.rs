@@ -15,19 +15,10 @@ fn a_lab_7_failure_names_its_framing_and_its_hint() {
     }
     let home = temp_dir("framing-report");
     let program = root().join("labs/07-framing/check/server_wrong_fifty.py");
-    let out = lab(
-        &[
-            "check",
-            "7",
-            "server",
-            "--slow",
-            "3",
-            "--",
-            "python3",
-            &program.to_string_lossy(),
-            "{port}",
-            "{framing}",
-        ],
+    let out = check_python(
+        &["check", "7", "server", "--slow", "3"],
+        &program,
+        &["{framing}"],
         &home,
     );
     assert_eq!(out.status.code(), Some(1));

@@ -81,21 +81,12 @@ fn json_keeps_its_keys_and_ids_in_chinese() {
     }
     let home = temp_dir("zh-json");
     let program = root().join("labs/01-echo/check/client_wrong_refused.py");
-    let out = lab(
+    let out = check_python(
         &[
-            "--lang",
-            "zh",
-            "check",
-            "1",
-            "client",
-            "--json",
-            "--slow",
-            "3",
-            "--",
-            "python3",
-            &program.to_string_lossy(),
-            "{port}",
+            "--lang", "zh", "check", "1", "client", "--json", "--slow", "3",
         ],
+        &program,
+        &[],
         &home,
     );
     let json: serde_json::Value = serde_json::from_slice(&out.stdout)
